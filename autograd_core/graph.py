@@ -1,0 +1,95 @@
+"""The graph walk and the backward driver, shared by `Value`, `Tensor`, viz and the stepper.
+
+A *node* is any object with
+  - ``parents``: a tuple of nodes it was computed from (empty for a leaf),
+  - ``chain_rule(upstream)``: given dL/d(node), return one contribution per parent,
+    dL/d(parent) = dL/d(node) * d(node)/d(parent), or None where a parent needs no gradient,
+  - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
+  - ``clear_grad()``: reset ``node.grad``.
+
+Everything that walks a graph in this project goes through `topological_order`, and
+everything that applies the chain rule goes through `backpropagate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+# What `backpropagate` reports for every node it processes: the node, dL/d(node) for
+# this pass, and one contribution per parent (None where no gradient flows).
+StepCallback = Callable[[Any, Any, Sequence[Any]], None]
+
+
+def topological_order(root: Any) -> list[Any]:
+    """Every node that `root` depends on, each listed after all of its parents.
+
+    Leaves come first and `root` last. The walk is an explicit-stack depth-first
+    search, so a chain of hundreds of thousands of nodes cannot hit Python's recursion
+    limit. Nodes are tracked by identity, so a node reached along two paths appears once.
+    """
+    order: list[Any] = []
+    visited = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def backpropagate(
+    root: Any,
+    seed: Any,
+    *,
+    accumulate: bool = True,
+    on_step: StepCallback | None = None,
+) -> None:
+    """Apply the chain rule from `root` (whose gradient is `seed`) to every node it depends on.
+
+    Multivariable chain rule: dL/dx = sum over children c of dL/dc * dc/dx. Nodes are
+    processed in reverse topological order, so every child has sent its contribution
+    before a node passes its own gradient on.
+
+    The gradients of *this pass* are summed in a private table, and only then added
+    (``+=``) into each node's ``.grad``. That is why calling backward twice behaves like
+    PyTorch with ``retain_graph=True``: leaves receive twice the gradient, while an
+    intermediate node's accumulated ``.grad`` from an earlier pass is never propagated
+    again (micrograd propagates it and double-counts).
+
+    With ``accumulate=False`` no ``.grad`` is touched: the stepper uses that to record the
+    same steps without changing the graph. ``on_step(node, upstream, contributions)`` is
+    called for every node that has parents, in the order the steps are applied.
+    """
+    pass_gradients = {id(root): seed}
+    for node in reversed(topological_order(root)):
+        upstream = pass_gradients.pop(id(node), None)
+        if upstream is None:  # no path from root reaches this node with a gradient
+            continue
+        if accumulate:
+            node.accumulate_grad(upstream)
+        if not node.parents:
+            continue
+        contributions = node.chain_rule(upstream)
+        if on_step is not None:
+            on_step(node, upstream, contributions)
+        for parent, contribution in zip(node.parents, contributions):
+            if contribution is None:
+                continue
+            key = id(parent)
+            # Never add in place: one contribution array may be shared by two parents.
+            if key in pass_gradients:
+                pass_gradients[key] = pass_gradients[key] + contribution
+            else:
+                pass_gradients[key] = contribution
+
+
+def zero_grad(root: Any) -> None:
+    """Reset the gradient of every node that `root` depends on (root included)."""
+    for node in topological_order(root):
+        node.clear_grad()

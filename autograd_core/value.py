@@ -1,0 +1,261 @@
+"""`Value`: a scalar node of a computation graph, and the scalar operations on it.
+
+Each operation computes its result *and* its local derivatives d(out)/d(parent) at once,
+and stores those numbers on the new node. Backward then needs no closures: the chain
+rule for a node is just ``upstream * local_grad`` per parent. Without closures a graph
+has no reference cycles, so it is freed by reference counting as soon as it goes out of
+scope, instead of waiting for Python's cyclic garbage collector (which is what makes
+micrograd slow with the collector on).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Iterable, Sequence, Union
+
+from autograd_core.graph import backpropagate, topological_order
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+
+def _check_number(data: object, what: str) -> float:
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(f"{what} must be an int or a float, got {type(data).__name__}: {data!r}")
+    return float(data)
+
+
+def _named(node: "Value") -> str:
+    return f" (node {node.label!r})" if node.label else ""
+
+
+class Value:
+    """A scalar in a computation graph: ``data``, ``grad``, ``label``, ``op``, ``parents``.
+
+    ``local_grads[i]`` is d(self)/d(parents[i]), evaluated when the node was created.
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "__weakref__")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+        self.data = _check_number(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents: tuple[Value, ...] = ()
+        self.local_grads: tuple[float, ...] = ()
+
+    @staticmethod
+    def _result(data: float, op: str, parents: tuple, local_grads: tuple) -> "Value":
+        """A new node computed by `op` from `parents` (skips the checks of ``__init__``)."""
+        out = Value.__new__(Value)
+        out.data, out.grad, out.label, out.op = data, 0.0, "", op
+        out.parents, out.local_grads = parents, local_grads
+        return out
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+    # -- the node protocol used by autograd_core.graph -------------------------------
+
+    def chain_rule(self, upstream: float) -> list[float]:
+        """dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i), for each parent."""
+        return [upstream * local for local in self.local_grads]
+
+    def accumulate_grad(self, gradient: float) -> None:
+        self.grad += gradient
+
+    def clear_grad(self) -> None:
+        self.grad = 0.0
+
+    def backward(self, grad: Number = 1.0) -> None:
+        """Seed ``self.grad`` with `grad` (default 1) and accumulate dself/dnode into every node."""
+        backpropagate(self, _check_number(grad, "backward grad"))
+
+    # -- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> "Value":
+        """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
+        other = as_value(other)
+        return Value._result(self.data + other.data, "+", (self, other), (1.0, 1.0))
+
+    def __sub__(self, other: Operand) -> "Value":
+        """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
+        other = as_value(other)
+        return Value._result(self.data - other.data, "-", (self, other), (1.0, -1.0))
+
+    def __mul__(self, other: Operand) -> "Value":
+        """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
+        other = as_value(other)
+        return Value._result(self.data * other.data, "*", (self, other), (other.data, self.data))
+
+    def __truediv__(self, other: Operand) -> "Value":
+        """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
+        other = as_value(other)
+        if other.data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {self.data:g} / {other.data:g}{_named(other)}")
+        b = other.data
+        return Value._result(self.data / b, "/", (self, other), (1.0 / b, -self.data / (b * b)))
+
+    def __neg__(self) -> "Value":
+        """out = -a.   dL/da = dL/dout * (-1)."""
+        return Value._result(-self.data, "neg", (self,), (-1.0,))
+
+    def __pow__(self, exponent: Operand) -> "Value":
+        """out = a ** n for a number n:  dL/da = dL/dout * n * a^(n-1).
+
+        out = a ** b for a Value b:  dL/da = dL/dout * b * a^(b-1),  dL/db = dL/dout * a^b * ln(a).
+        """
+        a = self.data
+        if isinstance(exponent, Value):
+            b = exponent.data
+            if a < 0.0:
+                raise ValueError(f"a negative base {a:g}{_named(self)} raised to a Value power "
+                                 f"has no real derivative with respect to the exponent")
+            if a == 0.0 and b <= 0.0:
+                raise ZeroDivisionError(f"0 raised to the power {b:g}{_named(self)} is undefined")
+            out = a ** b
+            # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b > 0.
+            return Value._result(out, "**", (self, exponent),
+                                 (b * a ** (b - 1.0) if a != 0.0 else (1.0 if b == 1.0 else 0.0),
+                                  out * math.log(a) if a > 0.0 else 0.0))
+        n = _check_number(exponent, "exponent")
+        if a == 0.0 and n < 0.0:
+            raise ZeroDivisionError(f"0 raised to the negative power {n:g}{_named(self)}")
+        if a < 0.0 and not n.is_integer():
+            raise ValueError(f"a negative base {a:g}{_named(self)} raised to the non-integer "
+                             f"power {n:g} is not a real number")
+        local = n * a ** (n - 1.0) if n != 0.0 else 0.0
+        return Value._result(a ** n, f"**{n:g}", (self,), (local,))
+
+    def __radd__(self, other: Number) -> "Value":
+        return as_value(other) + self
+
+    def __rsub__(self, other: Number) -> "Value":
+        return as_value(other) - self
+
+    def __rmul__(self, other: Number) -> "Value":
+        return as_value(other) * self
+
+    def __rtruediv__(self, other: Number) -> "Value":
+        return as_value(other) / self
+
+    def __rpow__(self, other: Number) -> "Value":
+        return as_value(other) ** self
+
+    # -- elementary functions and activations ---------------------------------------------
+
+    def exp(self) -> "Value":
+        """out = e^a.   dL/da = dL/dout * e^a."""
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp({self.data:g}){_named(self)} overflows a float") from None
+        return Value._result(out, "exp", (self,), (out,))
+
+    def log(self) -> "Value":
+        """out = ln a (a > 0).   dL/da = dL/dout * (1/a)."""
+        if self.data <= 0.0:
+            raise ValueError(f"log of a non-positive number {self.data:g}{_named(self)}")
+        return Value._result(math.log(self.data), "log", (self,), (1.0 / self.data,))
+
+    def tanh(self) -> "Value":
+        """out = tanh a.   dL/da = dL/dout * (1 - out^2)."""
+        out = math.tanh(self.data)
+        return Value._result(out, "tanh", (self,), (1.0 - out * out,))
+
+    def sigmoid(self) -> "Value":
+        """out = 1 / (1 + e^-a).   dL/da = dL/dout * out * (1 - out).
+
+        Evaluated so that no exponential overflows: for a < 0 use e^a / (1 + e^a).
+        """
+        if self.data >= 0.0:
+            out = 1.0 / (1.0 + math.exp(-self.data))
+        else:
+            e = math.exp(self.data)
+            out = e / (1.0 + e)
+        return Value._result(out, "sigmoid", (self,), (out * (1.0 - out),))
+
+    def relu(self) -> "Value":
+        """out = max(0, a).   dL/da = dL/dout * [a > 0]."""
+        positive = self.data > 0.0
+        return Value._result(self.data if positive else 0.0, "relu", (self,), (1.0 if positive else 0.0,))
+
+    def leaky_relu(self, negative_slope: Number = 0.01) -> "Value":
+        """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s)."""
+        slope = _check_number(negative_slope, "negative_slope")
+        if self.data > 0.0:
+            return Value._result(self.data, "leaky_relu", (self,), (1.0,))
+        return Value._result(slope * self.data, "leaky_relu", (self,), (slope,))
+
+    def elu(self, alpha: Number = 1.0) -> "Value":
+        """out = a if a > 0 else alpha*(e^a - 1).   dL/da = dL/dout * (1 if a > 0 else alpha*e^a)."""
+        alpha = _check_number(alpha, "alpha")
+        if self.data > 0.0:
+            return Value._result(self.data, "elu", (self,), (1.0,))
+        e = math.exp(self.data)
+        return Value._result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
+
+    def abs(self) -> "Value":
+        """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""
+        sign = 1.0 if self.data > 0.0 else (-1.0 if self.data < 0.0 else 0.0)
+        return Value._result(abs(self.data), "abs", (self,), (sign,))
+
+    __abs__ = abs
+
+
+def as_value(x: Operand) -> Value:
+    """`x` itself if it is a Value, else a new constant leaf holding the number `x`."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"unsupported operand: expected a Value, int or float, got "
+                        f"{type(x).__name__}: {x!r}")
+    return Value(x)
+
+
+def maximum(a: Operand, b: Operand) -> Value:
+    """out = max(a, b).  dL/da = dL/dout * [a > b], dL/db = dL/dout * [b > a]; a tie splits 1/2 each.
+
+    The tie rule is PyTorch's for ``torch.maximum``. Maxout is ``maximum(w1.x + b1, w2.x + b2)``.
+    """
+    a, b = as_value(a), as_value(b)
+    if a.data == b.data:
+        local = (0.5, 0.5)
+    else:
+        local = (1.0, 0.0) if a.data > b.data else (0.0, 1.0)
+    return Value._result(max(a.data, b.data), "max", (a, b), local)
+
+
+def softmax(values: Sequence[Operand]) -> list[Value]:
+    """softmax(x)_i = e^(x_i - m) / sum_j e^(x_j - m), with m = max x (so no e^x overflows).
+
+    Built from `-`, `exp`, `+` and `/` nodes, so its gradient is their chain rule.
+    Subtracting the constant m changes no value and no derivative.
+    """
+    values = [as_value(v) for v in values]
+    if not values:
+        raise ValueError("softmax of an empty list")
+    shift = max(v.data for v in values)
+    exps = [(v - shift).exp() for v in values]
+    total = sum_values(exps)
+    return [e / total for e in exps]
+
+
+def sum_values(values: Iterable[Operand]) -> Value:
+    """a_1 + a_2 + ... + a_n as a chain of `+` nodes (no extra constant-zero leaf)."""
+    iterator = iter(values)
+    try:
+        total = as_value(next(iterator))
+    except StopIteration:
+        raise ValueError("sum of an empty sequence of Values") from None
+    for v in iterator:
+        total = total + v
+    return total
+
+
+__all__ = ["Value", "as_value", "maximum", "softmax", "sum_values", "topological_order"]
