@@ -1,0 +1,119 @@
+"""The `chainrule` command: the w52 demo and small training runs.
+
+    chainrule w52 [--svg PATH]          the flagship worked example, with its gradient graph
+    chainrule train {xor,moons,iris}    train a small network and print its progress
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence, TextIO
+
+
+def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths)), file=out)
+
+
+def run_w52(svg_path: str | None, out: TextIO = sys.stdout) -> int:
+    """Build the w52 network, backpropagate, print values, gradients and the slide's chain, draw the SVG."""
+    from autograd_core.examples import build_w52, w52_chain
+
+    graph = build_w52()
+    graph.L.backward()
+    print("The w52 network (seed 001): u_j = w1j*x1 + w2j*x2, v_j = 1/u_j,", file=out)
+    print("F = v1*v2 + v3/v4 - v5, y = sigmoid(F), L = (y - 2)^2\n", file=out)
+    print("(1) forward pass and (2) backward pass, every named node:", file=out)
+    rows = [("node", "value", "dL/dnode")]
+    rows += [(node.label, f"{node.data:.6g}", f"{node.grad:.6g}") for node in graph.nodes()]
+    _print_table(rows, out)
+    print("\ndL/dw52 (the weight from x2 into hidden unit 5; the table's w25), as the slide derives it:",
+          file=out)
+    rows = [("step", "chain rule", "upstream", "local", "= product")]
+    rows += [(step, formula, f"{up:.6g}", f"{local:.6g}", f"{product:.6g}")
+             for step, formula, up, local, product in w52_chain(graph)]
+    _print_table(rows, out)
+    if svg_path:
+        from viz import save_svg
+
+        save_svg(graph.L, svg_path)
+        print(f"\nwrote the gradient graph to {svg_path}", file=out)
+    return 0
+
+
+def _train_xor(epochs: int, out: TextIO) -> float:
+    from nn import MLP, losses
+    from nn.data import make_xor
+    from nn.optim import Adam
+    from nn.scalar_training import fit_scalar
+
+    inputs, labels = make_xor()
+    model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    optimizer = Adam(model.parameters(), lr=0.1)
+    history = fit_scalar(model, inputs.tolist(), labels.tolist(), losses.binary_cross_entropy, optimizer,
+                         epochs, on_epoch=_epoch_printer(epochs, out))
+    return history.accuracy[-1]
+
+
+def _train_moons(epochs: int, out: TextIO) -> float:
+    from nn import MLP, losses
+    from nn.data import make_moons
+    from nn.optim import SGD
+    from nn.scalar_training import fit_scalar
+
+    inputs, labels = make_moons(100, noise=0.1, seed=0)
+    signs = [2.0 * label - 1.0 for label in labels.tolist()]  # hinge loss wants targets -1 / +1
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = fit_scalar(model, inputs.tolist(), signs, losses.hinge, optimizer, epochs,
+                         labels=labels.tolist(), threshold=0.0, on_epoch=_epoch_printer(epochs, out))
+    return history.accuracy[-1]
+
+
+def _epoch_printer(epochs: int, out: TextIO):
+    every = max(1, epochs // 20)
+
+    def report(epoch: int, loss: float, accuracy: float) -> None:
+        if epoch % every == 0 or epoch == 1 or epoch == epochs:
+            print(f"epoch {epoch:4d}  loss {loss:.6f}  accuracy {accuracy:.3f}", file=out)
+
+    return report
+
+
+def run_train(dataset: str, epochs: int | None, out: TextIO = sys.stdout) -> int:
+    """Train on `dataset` and print the loss per epoch and the final accuracy."""
+    if dataset == "iris":
+        from nn.training import train_iris
+
+        _, _, test_accuracy = train_iris(seed=0, **({"epochs": epochs} if epochs else {}))
+        print(f"iris: test accuracy {test_accuracy:.3f} (tensor MLP, held-out split)", file=out)
+        return 0
+    trainers = {"xor": (_train_xor, 300), "moons": (_train_moons, 100)}
+    trainer, default_epochs = trainers[dataset]
+    final = trainer(epochs or default_epochs, out)
+    print(f"{dataset}: final training accuracy {final:.3f} (scalar MLP)", file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `chainrule` console script."""
+    parser = argparse.ArgumentParser(prog="chainrule", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    w52 = commands.add_parser("w52", help="the worked w52 example: values, gradients, chain, SVG")
+    w52.add_argument("--svg", default="w52.svg", help="where to write the gradient graph (default w52.svg)")
+    w52.add_argument("--no-svg", action="store_true", help="do not draw the graph")
+    train = commands.add_parser("train", help="train a small network")
+    train.add_argument("dataset", choices=["xor", "moons", "iris"])
+    train.add_argument("--epochs", type=int, default=None, help="number of epochs (default per data set)")
+    args = parser.parse_args(argv)
+    if args.command == "w52":
+        return run_w52(None if args.no_svg else args.svg)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
+    return run_train(args.dataset, args.epochs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
