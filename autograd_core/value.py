@@ -116,21 +116,19 @@ class Value:
             if a < 0.0:
                 raise ValueError(f"a negative base {a:g}{_named(self)} raised to a Value power "
                                  f"has no real derivative with respect to the exponent")
-            if a == 0.0 and b <= 0.0:
-                raise ZeroDivisionError(f"0 raised to the power {b:g}{_named(self)} is undefined")
-            out = a ** b
-            # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b > 0.
+            if a == 0.0 and b < 0.0:
+                raise ZeroDivisionError(f"0 raised to the negative power {b:g}{_named(self)}")
+            out = _checked_power(a, b, self)
+            # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b >= 0 (PyTorch uses 0 there too).
             return Value._result(out, "**", (self, exponent),
-                                 (b * a ** (b - 1.0) if a != 0.0 else (1.0 if b == 1.0 else 0.0),
-                                  out * math.log(a) if a > 0.0 else 0.0))
+                                 (_power_rule(a, b, self), out * math.log(a) if a > 0.0 else 0.0))
         n = _check_number(exponent, "exponent")
         if a == 0.0 and n < 0.0:
             raise ZeroDivisionError(f"0 raised to the negative power {n:g}{_named(self)}")
         if a < 0.0 and not n.is_integer():
             raise ValueError(f"a negative base {a:g}{_named(self)} raised to the non-integer "
                              f"power {n:g} is not a real number")
-        local = n * a ** (n - 1.0) if n != 0.0 else 0.0
-        return Value._result(a ** n, f"**{n:g}", (self,), (local,))
+        return Value._result(_checked_power(a, n, self), f"**{n:g}", (self,), (_power_rule(a, n, self),))
 
     def __radd__(self, other: Number) -> "Value":
         return as_value(other) + self
@@ -206,6 +204,25 @@ class Value:
         return Value._result(abs(self.data), "abs", (self,), (sign,))
 
     __abs__ = abs
+
+
+def _checked_power(base: float, exponent: float, node: Value, what: str = "") -> float:
+    """base ** exponent, or an OverflowError that names the node instead of Python's errno text."""
+    try:
+        return base ** exponent
+    except OverflowError:
+        raise OverflowError(f"{what}{base:g} ** {exponent:g}{_named(node)} overflows a float") from None
+
+
+def _power_rule(base: float, exponent: float, node: Value) -> float:
+    """d(base^n)/d(base) = n * base^(n-1), with PyTorch's values where that formula reads
+    0 * inf or 1/0: 0 for n = 0, and +inf at base 0 for 0 < n < 1 (the slope of a root at 0)."""
+    if exponent == 0.0:
+        return 0.0
+    if base == 0.0 and exponent < 1.0:
+        return math.inf
+    return exponent * _checked_power(base, exponent - 1.0, node,
+                                     f"the derivative of {base:g} ** {exponent:g} needs ")
 
 
 def as_value(x: Operand) -> Value:
