@@ -1,0 +1,298 @@
+"""The shared graph walk and backward driver (autograd_core.graph) and `Value.backward`."""
+
+from __future__ import annotations
+
+import gc
+import math
+import weakref
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import Value, backpropagate, maximum, softmax, topological_order, zero_grad
+
+# -- random graphs: one recipe, built both with our Values and with torch tensors ------------------
+
+UNARY = ["tanh", "sigmoid", "neg"]
+BINARY = ["+", "-", "*", "max"]
+
+
+@st.composite
+def graph_recipes(draw: Any) -> tuple[list[float], list[tuple[str, tuple[int, ...]]]]:
+    """Leaf values and a list of (op, parent indices); later nodes may reuse any earlier node."""
+    leaves = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=1, max_size=4))
+    steps = []
+    for _ in range(draw(st.integers(1, 14))):
+        available = len(leaves) + len(steps)
+        op = draw(st.sampled_from(UNARY + BINARY))
+        arity = 1 if op in UNARY else 2
+        steps.append((op, tuple(draw(st.integers(0, available - 1)) for _ in range(arity))))
+    return leaves, steps
+
+
+def build_ours(leaves: list[float], steps: list) -> list[Value]:
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(leaves)]
+    for op, idx in steps:
+        args = [nodes[i] for i in idx]
+        nodes.append({
+            "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(), "neg": lambda a: -a,
+            "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "max": maximum,
+        }[op](*args))
+    return nodes
+
+
+def build_torch(leaves: list[float], steps: list) -> list[torch.Tensor]:
+    nodes = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in leaves]
+    for op, idx in steps:
+        args = [nodes[i] for i in idx]
+        nodes.append({
+            "tanh": torch.tanh, "sigmoid": torch.sigmoid, "neg": lambda a: -a,
+            "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "max": torch.maximum,
+        }[op](*args))
+    return nodes
+
+
+def reachable(root: Value) -> set[int]:
+    """Ids of every node `root` depends on, by a plain recursive walk (small graphs only)."""
+    seen: set[int] = set()
+
+    def visit(node: Value) -> None:
+        if id(node) not in seen:
+            seen.add(id(node))
+            for parent in node.parents:
+                visit(parent)
+
+    visit(root)
+    return seen
+
+
+@given(graph_recipes())
+def test_topological_order_lists_each_node_once_after_its_parents(recipe):
+    nodes = build_ours(*recipe)
+    root = nodes[-1]
+    order = topological_order(root)
+    position = {id(node): i for i, node in enumerate(order)}
+    assert len(position) == len(order), "a node is listed twice"
+    assert set(position) == reachable(root)
+    assert order[-1] is root
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)]
+
+
+@given(graph_recipes())
+def test_backward_matches_torch_on_random_graphs(recipe):
+    ours, theirs = build_ours(*recipe), build_torch(*recipe)
+    ours[-1].backward()
+    theirs[-1].backward()
+    for i, leaf in enumerate(theirs[:len(recipe[0])]):
+        expected = 0.0 if leaf.grad is None else leaf.grad.item()
+        assert math.isclose(ours[i].grad, expected, rel_tol=1e-10, abs_tol=1e-10), f"x{i}"
+
+
+def test_diamond_shared_node_listed_once_and_gets_both_paths():
+    a = Value(2.0, "a")
+    b = a * 3
+    c = b.tanh() + b * b  # b feeds two branches
+    order = topological_order(c)
+    assert sum(node is b for node in order) == 1 and sum(node is a for node in order) == 1
+    c.backward()
+    # hand: dc/db = (1 - tanh(b)^2) + 2b, db/da = 3
+    assert math.isclose(b.grad, 1 - math.tanh(6.0) ** 2 + 12.0, rel_tol=1e-14)
+    assert math.isclose(a.grad, 3 * b.grad, rel_tol=1e-14)
+
+
+def test_topological_order_of_a_leaf_is_the_leaf():
+    a = Value(1.0)
+    assert topological_order(a) == [a]
+    a.backward()
+    assert a.grad == 1.0
+
+
+# -- backward accumulates --------------------------------------------------------------------------
+
+
+def test_backward_seeds_the_root_with_one():
+    a = Value(3.0)
+    c = (a * a) * (a * a)
+    c.backward()
+    assert c.grad == 1.0
+    assert a.grad == 108.0  # hand: dc/da = 4 a^3 = 108
+
+
+def test_two_backward_calls_accumulate_like_torch_retain_graph():
+    a = Value(3.0)
+    b = a * a
+    c = b * b
+    c.backward()
+    c.backward()
+    # hand: dc/da = 4 a^3 = 108 per pass, so 216 after two; dc/db = 2b = 18 per pass
+    assert a.grad == 216.0 and b.grad == 36.0 and c.grad == 2.0
+
+    ta = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    tb = ta * ta
+    tb.retain_grad()
+    tc = tb * tb
+    tc.retain_grad()
+    tc.backward(retain_graph=True)
+    tc.backward()
+    assert (a.grad, b.grad, c.grad) == (ta.grad.item(), tb.grad.item(), tc.grad.item())
+
+
+def test_micrograd_double_counts_where_we_do_not():
+    """micrograd re-propagates an intermediate's accumulated grad on the second call (324)."""
+    from micrograd.engine import Value as MicrogradValue
+
+    a = MicrogradValue(3.0)
+    b = a * a
+    c = b * b
+    c.backward()
+    c.backward()
+    assert a.grad == 324.0  # 108 + (2 * 3) * 36
+    ours = Value(3.0)
+    d = (ours * ours) * (ours * ours)
+    d.backward()
+    d.backward()
+    assert ours.grad == 216.0
+
+
+def test_backward_from_an_intermediate_node():
+    a = Value(2.0)
+    b = a.exp()
+    c = b * 5
+    b.backward()
+    assert a.grad == math.exp(2.0) and c.grad == 0.0  # c does not feed b
+
+
+def test_zero_grad_resets_every_node():
+    a, b = Value(1.5, "a"), Value(-0.5, "b")
+    out = softmax([a * b, a + b, maximum(a, b)])[0].log() * 3
+    out.backward()
+    nodes = topological_order(out)
+    assert any(node.grad != 0.0 for node in nodes)
+    zero_grad(out)
+    assert all(node.grad == 0.0 for node in nodes)
+    out.backward()
+    once = (a.grad, b.grad)
+    out.backward()
+    assert (a.grad, b.grad) == (2 * once[0], 2 * once[1])
+
+
+# -- deep graphs, memory ---------------------------------------------------------------------------
+
+
+def test_a_chain_of_200000_nodes_needs_no_recursion():
+    leaf = Value(0.5, "leaf")
+    node = leaf
+    for _ in range(200_000):
+        node = -node
+    order = topological_order(node)
+    assert len(order) == 200_001
+    assert order[0] is leaf and order[-1] is node
+    assert all(order[i + 1].parents == (order[i],) for i in range(0, 200_000, 997))
+    node.backward()
+    assert leaf.grad == 1.0 and node.data == 0.5  # hand: (-1)^200000 = 1
+    zero_grad(node)
+    assert leaf.grad == 0.0 and node.grad == 0.0
+    middle = weakref.ref(order[100_000])
+    del order, node  # freeing the chain must not recurse either
+    assert middle() is None
+
+
+def test_graphs_have_no_reference_cycles():
+    """Reference counting alone frees a graph: no closures keep nodes alive."""
+    gc.disable()
+    try:
+        a, b = Value(2.0, "a"), Value(3.0, "b")
+        hidden = (a * b).tanh()
+        root = softmax([hidden, b, a ** 2])[0] * hidden + maximum(hidden, a).relu()
+        root.backward()
+        intermediate = weakref.ref(hidden)
+        deep = weakref.ref(root.parents[0])
+        del hidden
+        assert intermediate() is not None  # root still uses it
+        del root
+        assert intermediate() is None and deep() is None
+        assert a.grad != 0.0  # leaves held by the test survive with their gradients
+    finally:
+        gc.enable()
+
+
+# -- the driver's protocol, with a minimal node type ------------------------------------------------
+
+
+class Node:
+    """A bare node for the driver: it passes `upstream * factor` to each parent, or a fixed
+    object when `send` is given (to catch in-place additions)."""
+
+    def __init__(self, *parents: "Node", factors: Sequence[Any] = (), send: Any = None, label: str = ""):
+        self.parents, self.op, self.label = parents, "node", label
+        self.data, self.grad = 0.0, 0.0
+        self.factors, self.send = factors or (1.0,) * len(parents), send
+
+    def chain_rule(self, upstream: Any) -> list[Any]:
+        if self.send is not None:
+            return [self.send] * len(self.parents)
+        return [None if f is None else upstream * f for f in self.factors]
+
+    def accumulate_grad(self, gradient: Any) -> None:
+        self.grad = self.grad + gradient
+
+    def clear_grad(self) -> None:
+        self.grad = 0.0
+
+
+def test_none_contribution_stops_the_gradient():
+    blocked, passed = Node(label="blocked"), Node(label="passed")
+    behind_blocked = Node(blocked)  # `blocked` is a child of nothing that sends it gradient
+    root = Node(behind_blocked, passed, factors=(None, 2.0))
+    steps = []
+    backpropagate(root, 1.5, on_step=lambda node, up, contributions: steps.append(node))
+    assert passed.grad == 3.0 and behind_blocked.grad == 0.0 and blocked.grad == 0.0
+    assert steps == [root]  # a node no gradient reached is not processed
+
+
+def test_driver_never_adds_contributions_in_place():
+    seed = np.array([1.0, 2.0])
+    p, q = Node(label="p"), Node(label="q")
+    s = Node(p, q, send=seed)  # the same array goes to both parents
+    t = Node(p, send=seed)
+    root = Node(s, t, send=seed)
+    backpropagate(root, seed)
+    assert np.array_equal(seed, [1.0, 2.0]), "a contribution array was modified in place"
+    assert np.array_equal(p.grad, [2.0, 4.0]) and np.array_equal(q.grad, [1.0, 2.0])
+
+
+def test_on_step_reports_every_step_in_reverse_topological_order():
+    a, b = Value(0.3, "a"), Value(-1.2, "b")
+    c = a * b
+    out = (c + a).tanh() * c
+    expected = [node for node in reversed(topological_order(out)) if node.parents]
+    recorded = []
+    backpropagate(out, 1.0, on_step=lambda node, up, contributions: recorded.append((node, up, contributions)))
+    assert [node for node, _, _ in recorded] == expected
+    for node, upstream, contributions in recorded:
+        assert upstream == node.grad  # a single pass: the upstream is the node's full gradient
+        assert len(contributions) == len(node.parents)
+
+
+def test_accumulate_false_changes_no_gradient():
+    a = Value(2.0)
+    out = a * a + a
+    backpropagate(out, 1.0, accumulate=False)
+    assert all(node.grad == 0.0 for node in topological_order(out))
+
+
+@pytest.mark.parametrize("seed", [2.0, -0.5])
+def test_backward_seed_scales_every_gradient(seed):
+    a = Value(1.3)
+    out = a.sigmoid() * a
+    out.backward(seed)
+    s = 1 / (1 + math.exp(-1.3))
+    # hand: d(a sigma(a))/da = sigma(a) + a sigma(a) (1 - sigma(a))
+    assert math.isclose(a.grad, seed * (s + 1.3 * s * (1 - s)), rel_tol=1e-14)
+    assert out.grad == seed
