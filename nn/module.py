@@ -1,0 +1,308 @@
+"""`Module`: the one base class of scalar and tensor networks.
+
+A module's parameters are found by walking its attributes in definition order: sub-modules,
+lists/tuples of modules or parameters, `Value`s, and tensors that require a gradient. Each
+parameter gets a stable dotted name such as ``layers.0.neurons.1.w.2``, which is also set as
+its ``label`` so that graph drawings show it. Attributes whose names start with ``_`` are
+private and never walked.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import types
+import zipfile
+import zlib
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from autograd_core.value import Value
+
+# A parameter is a `Value` or a tensor with ``requires_grad`` (autograd_core.Tensor is written
+# separately, so tensors are recognised by their attributes, not by their class).
+Parameter = Any
+
+# The archive entry that records which class was saved and how to construct it. Parameter
+# names never start with "_", so it cannot collide with one.
+_METADATA_KEY = "__chainrule_module__"
+_ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be read, or that does not fit the model it is loaded into."""
+
+
+def is_tensor_parameter(obj: object) -> bool:
+    """True for a tensor (an object with an ndarray ``.data``) whose ``requires_grad`` is true."""
+    requires_grad = getattr(obj, "requires_grad", False)
+    return (isinstance(requires_grad, (bool, np.bool_)) and bool(requires_grad)
+            and isinstance(getattr(obj, "data", None), np.ndarray))
+
+
+def is_parameter(obj: object) -> bool:
+    """True for what a module's walk collects: a `Value`, or a tensor that requires a gradient."""
+    return isinstance(obj, Value) or is_tensor_parameter(obj)
+
+
+def clear_parameter_grad(parameter: Parameter) -> None:
+    """Reset one parameter's gradient: 0.0 for a `Value`, None for a tensor (as PyTorch does)."""
+    parameter.grad = 0.0 if isinstance(parameter, Value) else None
+
+
+def _parameter_array(parameter: Parameter) -> np.ndarray:
+    """A copy of the parameter's data: a 0-d float64 array for a `Value`."""
+    if isinstance(parameter, Value):
+        return np.array(parameter.data, dtype=np.float64)
+    return np.array(parameter.data, copy=True)
+
+
+def _parameter_shape(parameter: Parameter) -> tuple[int, ...]:
+    return () if isinstance(parameter, Value) else tuple(np.shape(parameter.data))
+
+
+class _ClassOrInstanceMethod:
+    """A method that receives the class when called on the class, and the instance otherwise."""
+
+    def __init__(self, method: Any) -> None:
+        self.__func__ = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        return types.MethodType(self.__func__, owner if instance is None else instance)
+
+
+class Module:
+    """Base class of every network: parameters, gradients, train/eval mode, saving and loading.
+
+    Subclasses set their parameters and sub-modules as attributes in ``__init__``; once the
+    outermost ``__init__`` returns, every parameter is labelled with its dotted name. To be
+    loadable with ``TheClass.load(path)`` (without building the model first), a subclass
+    returns its constructor arguments from `config`.
+    """
+
+    training: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def init_then_label(self: Module, *args: Any, **init_kwargs: Any) -> None:
+            init(self, *args, **init_kwargs)
+            # Runs after every constructor in the chain; the outermost one, which sees the
+            # whole model, runs last and sets the final names.
+            self.label_parameters()
+
+        cls.__init__ = init_then_label  # type: ignore[method-assign]
+
+    # -- walking the attributes ----------------------------------------------------------
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, sub-module or parameter), depth first in definition order, each once."""
+        seen = {id(self)}  # a module or parameter reachable twice keeps its first name
+
+        def attributes(module: Module, prefix: str) -> Iterator[tuple[str, Any]]:
+            for name, attribute in vars(module).items():
+                if not name.startswith("_"):
+                    yield from member(prefix + name, attribute)
+
+        def member(name: str, attribute: Any) -> Iterator[tuple[str, Any]]:
+            if isinstance(attribute, Module):
+                if id(attribute) not in seen:
+                    seen.add(id(attribute))
+                    yield name, attribute
+                    yield from attributes(attribute, name + ".")
+            elif isinstance(attribute, (list, tuple)):
+                for index, item in enumerate(attribute):
+                    yield from member(f"{name}.{index}", item)
+            elif is_parameter(attribute) and id(attribute) not in seen:
+                seen.add(id(attribute))
+                yield name, attribute
+
+        return attributes(self, "")
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter, in attribute definition order."""
+        return [(name, item) for name, item in self._members() if not isinstance(item, Module)]
+
+    def parameters(self) -> list[Parameter]:
+        """Every parameter (`Value`s and tensors that require a gradient), each once."""
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def named_modules(self) -> list[tuple[str, "Module"]]:
+        """(dotted name, module) for this module (named "") and every sub-module."""
+        return [("", self)] + [(name, item) for name, item in self._members() if isinstance(item, Module)]
+
+    def label_parameters(self) -> None:
+        """Set each parameter's ``label`` to its dotted name (done automatically after ``__init__``)."""
+        for name, parameter in self.named_parameters():
+            if hasattr(parameter, "label"):
+                parameter.label = name
+
+    # -- gradients and mode ----------------------------------------------------------------
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient: a `Value`'s to 0.0, a tensor's to None."""
+        for parameter in self.parameters():
+            clear_parameter_grad(parameter)
+
+    def train(self, mode: bool = True) -> "Module":
+        """Set the ``training`` flag of this module and every sub-module; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}: {mode!r}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Switch this module and every sub-module to evaluation mode (``training = False``)."""
+        return self.train(False)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any] | None:
+        """The constructor's keyword arguments, so that ``type(self)(**config)`` rebuilds the
+        architecture; None (the default) when the module does not record them."""
+        return None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Dotted name -> a copy of the parameter's data (a `Value` becomes a 0-d float64 array)."""
+        return {name: _parameter_array(parameter) for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy the arrays of `state` into the parameters of the same names.
+
+        Raises ValueError listing every missing key, unexpected key (both only when `strict`),
+        shape mismatch (with both shapes) and non-numeric entry; nothing is changed then.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of name -> array, got {type(state).__name__}")
+        parameters = dict(self.named_parameters())
+        problems = []
+        missing = [name for name in parameters if name not in state]
+        unexpected = [name for name in state if name not in parameters]
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        arrays = {}
+        for name, parameter in parameters.items():
+            if name not in state:
+                continue
+            array = np.asarray(state[name])
+            if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number) \
+                    or np.issubdtype(array.dtype, np.complexfloating):
+                problems.append(f"{name}: expected real numbers, got dtype {array.dtype}")
+            elif array.shape != _parameter_shape(parameter):
+                problems.append(f"shape mismatch for {name}: the model has shape "
+                                f"{_parameter_shape(parameter)}, the state has shape {array.shape}")
+            else:
+                arrays[name] = array
+        if problems:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems))
+        for name, array in arrays.items():
+            parameter = parameters[name]
+            if isinstance(parameter, Value):
+                parameter.data = float(array)
+            else:
+                parameter.data = np.array(array, dtype=parameter.data.dtype, copy=True)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the parameters (and the class name and `config`) to `path` as a .npz archive.
+
+        The file is written next to `path` and then renamed, so a failed save never leaves a
+        truncated file where a good one was.
+        """
+        metadata = json.dumps({"class": type(self).__qualname__, "config": self.config()})
+        entries = {_METADATA_KEY: np.array(metadata), **self.state_dict()}
+        partial = f"{os.fspath(path)}.partial"
+        try:
+            with zipfile.ZipFile(partial, "w") as archive:
+                for name, array in entries.items():
+                    with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, array, allow_pickle=False)
+            os.replace(partial, path)
+        except OSError as error:
+            raise OSError(f"cannot save {type(self).__name__} to {os.fspath(path)!r}: {error}") from error
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+
+    @_ClassOrInstanceMethod
+    def load(target: "Module | type[Module]", path: str | os.PathLike[str]) -> "Module":
+        """Read a file written by `save`.
+
+        ``model.load(path)`` copies the file's parameters into `model` and returns it.
+        ``TheClass.load(path)`` builds ``TheClass(**config)`` from the file and returns it.
+        A missing, truncated or foreign file, or one that does not fit, raises an error that
+        names the path and the problem.
+        """
+        metadata, arrays = _read_model_file(path)
+        if isinstance(target, type):
+            target = _construct_from_metadata(target, metadata, path)
+        try:
+            target.load_state_dict(arrays)
+        except ValueError as error:
+            raise ModelFileError(f"{os.fspath(path)!r} does not fit this {type(target).__name__}: {error}") from None
+        return target
+
+
+def _read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, dict[str, np.ndarray]]:
+    """(metadata or None, name -> array) from a .npz file, with errors that name the path."""
+    where = repr(os.fspath(path))
+    try:
+        with open(path, "rb") as file:
+            signature = file.read(len(_ZIP_SIGNATURE))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {where}") from None
+    except OSError as error:
+        raise OSError(f"cannot read the model file {where}: {error}") from error
+    if signature != _ZIP_SIGNATURE:
+        raise ModelFileError(f"{where} is not a .npz model file: it does not start with the zip "
+                             f"signature {_ZIP_SIGNATURE!r} (it starts with {signature!r})")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            foreign = [name for name in archive.zip.namelist() if not name.endswith(".npy")]
+            if foreign:
+                raise ValueError(f"its entries {foreign} are not numpy arrays (.npy)")
+            arrays = {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as error:
+        raise ModelFileError(f"{where} is a truncated or corrupted .npz file, or was not written by "
+                             f"numpy ({type(error).__name__}: {error})") from None
+    if _METADATA_KEY not in arrays:
+        return None, arrays
+    try:
+        metadata = json.loads(str(arrays.pop(_METADATA_KEY)[()]))
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("class"), str):
+            raise ValueError("it is not an object with a 'class' name")
+    except (ValueError, IndexError, TypeError) as error:
+        raise ModelFileError(f"{where} has an unreadable {_METADATA_KEY} entry: {error}") from None
+    return metadata, arrays
+
+
+def _construct_from_metadata(cls: type[Module], metadata: dict[str, Any] | None, path: Any) -> Module:
+    where = repr(os.fspath(path))
+    if metadata is None:
+        raise ModelFileError(f"{where} does not record which model it holds; build the model and call "
+                             f"model.load({where}) on it")
+    if metadata["class"] != cls.__qualname__:
+        raise ModelFileError(f"{where} holds a {metadata['class']}, not a {cls.__qualname__}")
+    config = metadata.get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: {cls.__qualname__} does not record its constructor arguments "
+                             f"(config() returned None); build the model and call model.load({where}) on it")
+    try:
+        return cls(**config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{where}: cannot rebuild {cls.__qualname__}(**{config}): {error}") from None
+
+
+__all__ = ["Module", "ModelFileError", "Parameter", "is_parameter", "is_tensor_parameter",
+           "clear_parameter_grad"]
