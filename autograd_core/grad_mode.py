@@ -1,0 +1,69 @@
+"""Grad mode: whether Tensor operations record a graph for backward.
+
+Inside ``with no_grad():`` (or a function decorated with ``@no_grad()``) every Tensor
+operation returns a plain leaf that does not require grad and remembers no parents, so
+evaluation and parameter updates build no graph and keep no arrays alive. The switch is
+per thread, as in PyTorch, so one thread evaluating cannot stop another from training.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from types import TracebackType
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradMode(threading.local):
+    """Per-thread flag; the class attribute is every new thread's starting value."""
+
+    enabled = True
+
+
+# Read directly by the Tensor operations (one attribute lookup on the hot path).
+GRAD_MODE = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when Tensor operations record the graph (the default), False inside `no_grad`."""
+    return GRAD_MODE.enabled
+
+
+class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mirrors
+    """Context manager and decorator that turns graph recording off, restoring the previous
+    mode on exit (also when an exception leaves the block), so blocks nest correctly.
+
+    >>> with no_grad():
+    ...     prediction = model(x)          # no graph, prediction.requires_grad is False
+    >>> @no_grad()
+    ... def evaluate(model, x): ...
+    """
+
+    __slots__ = ("_previous",)
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> "no_grad":
+        # A stack, so the same instance may be entered again before it exits (recursion).
+        self._previous.append(GRAD_MODE.enabled)
+        GRAD_MODE.enabled = False
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        GRAD_MODE.enabled = self._previous.pop()
+
+    def __call__(self, function: F) -> F:
+        """Decorate `function` so every call runs with grad mode off."""
+        if not callable(function):
+            raise TypeError(f"no_grad() decorates a function, got {type(function).__name__}")
+
+        @functools.wraps(function)
+        def without_grad(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return without_grad  # type: ignore[return-value]
