@@ -1,0 +1,492 @@
+"""`Tensor`: a numpy array in a computation graph, with reverse-mode autodiff.
+
+Every operation computes its result with numpy and, when it is recorded, stores a
+*backward function*: given dL/d(out) it returns dL/d(parent) for each parent, already
+summed back to that parent's shape (numpy broadcasting is undone by `unbroadcast`).
+Backward functions capture input and output *arrays*, never the output Tensor, so a
+graph has no reference cycles and is freed by reference counting as soon as it goes
+out of scope. `Tensor.backward` runs the project's one driver, `graph.backpropagate`.
+
+An operation is recorded only when grad mode is on (see `no_grad`) and at least one
+input requires grad; otherwise its result is a plain leaf with no parents.
+
+Numerical domain: values follow IEEE arithmetic exactly like PyTorch (log(0) = -inf,
+log(-1) = nan, 1/0 = inf) and numpy's RuntimeWarning is left visible, so such values
+are never produced silently.
+
+The operations live in short sibling modules: `tensor_arithmetic` (+ - * / ** @),
+`tensor_reductions` (sum, mean, max), `tensor_shape` (reshape, transpose, indexing,
+concatenate, stack) and `tensor_functions` (elementwise functions, activations,
+softmax, clip, where). This module holds the class, the node protocol and the helpers
+every op uses to build its result.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from autograd_core import kernels
+from autograd_core.grad_mode import GRAD_MODE
+from autograd_core.graph import backpropagate
+
+# dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
+BackwardFunction = Callable[[np.ndarray], Sequence[Optional[np.ndarray]]]
+# Anything numpy turns into a real array: numbers, nested lists, arrays, Tensors.
+ArrayLike = Any
+Operand = Union["Tensor", float, int, np.ndarray]
+
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    """`dtype` as a numpy dtype, which must be float64 or float32."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float64 or float32, got {resolved}")
+    return resolved
+
+
+def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.ndarray:
+    """A fresh array of `dtype` holding `data`; TypeError naming the type for non-real data."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"{what} must be real numbers, got {type(data).__name__}: {data!r}")
+    try:
+        raw = np.asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{what} must be a rectangular array of numbers: {error}") from None
+    if raw.dtype.kind not in "biuf":
+        hint = " (to combine Tensors use stack or concatenate)" if raw.dtype.kind == "O" else ""
+        raise TypeError(f"{what} must be real numbers, got {type(data).__name__} "
+                        f"of dtype {raw.dtype}{hint}")
+    return np.array(raw, dtype=dtype)
+
+
+class Tensor:
+    """An array in a computation graph: ``data``, ``grad``, ``requires_grad``, ``op``,
+    ``label``, ``parents``.
+
+    ``Tensor(data, requires_grad=False, dtype=np.float64, label="")`` copies `data`
+    (numbers, nested lists or an array) into a float64 or float32 array. ``grad`` stays
+    None until a backward pass reaches the tensor; a leaf's grad is then an array of its
+    own (safe to modify in place), an intermediate's may be a view the pass shares.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "op", "parents", "_backward",
+                 "__weakref__")
+
+    # Makes numpy defer to our reflected operators, so `array * tensor` is a Tensor and
+    # `np.exp(tensor)` fails loudly instead of silently dropping out of the graph.
+    __array_ufunc__ = None
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = np.float64,
+                 label: str = "") -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {type(requires_grad).__name__}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+        self.data = to_array(data, float_dtype(dtype))
+        self.grad: Optional[np.ndarray] = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self.op = ""
+        self.parents: tuple[Tensor, ...] = ()
+        self._backward: Optional[BackwardFunction] = None
+
+    @staticmethod
+    def from_op(data: ArrayLike, parents: Sequence["Tensor"], op: str,
+                backward: BackwardFunction) -> "Tensor":
+        """The public way to define a new differentiable operation.
+
+        `data` is the op's result (computed by the caller from the parents' ``.data``),
+        `parents` the Tensors it was computed from, `op` a short name shown in graphs, and
+        ``backward(upstream) -> tuple`` the op's chain rule: given dL/d(out) (an array of
+        the result's shape) it returns dL/d(parent) = dL/d(out) * d(out)/d(parent) for each
+        parent, each already in that parent's shape, or None for no gradient.
+
+        `backward` may capture the input arrays but must never capture the output Tensor:
+        that would make a reference cycle, which only Python's cyclic garbage collector
+        can free. Gradients for parents that do not require grad are dropped; a wrong
+        number of gradients or a wrong shape raises an error naming `op`.
+        """
+        if not isinstance(op, str):
+            raise TypeError(f"from_op: op must be a str, got {type(op).__name__}")
+        if not callable(backward):
+            raise TypeError(f"from_op({op!r}): backward must be callable, got "
+                            f"{type(backward).__name__}")
+        parents = tuple(parents)
+        for parent in parents:
+            if not isinstance(parent, Tensor):
+                raise TypeError(f"from_op({op!r}): every parent must be a Tensor, got "
+                                f"{type(parent).__name__}")
+        if not (isinstance(data, np.ndarray) and data.dtype in FLOAT_DTYPES):
+            data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
+        if not (GRAD_MODE.enabled and any(parent.requires_grad for parent in parents)):
+            return constant(data)
+        return record(data, parents, op, _checked_backward(backward, parents, op))
+
+    # -- array attributes ------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of ``data``: float64 or float32."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of ``data``."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements of ``data``."""
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """``data`` itself (shared, not copied), like ``torch.Tensor.numpy``."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        """Lets ``np.asarray(tensor)`` read the data (outside the graph)."""
+        if dtype is None and not copy:
+            return self.data
+        return np.array(self.data, dtype=dtype, copy=True if copy else None)
+
+    def item(self) -> float:
+        """The single element as a Python float; ValueError for any other size."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element converts to a number, "
+                             f"this one has shape {self.data.shape}")
+        return float(self.data.reshape(()))
+
+    def detach(self) -> "Tensor":
+        """A new leaf sharing ``data`` that does not require grad and has no parents."""
+        out = constant(self.data)
+        out.label = self.label
+        return out
+
+    def __repr__(self) -> str:
+        extras = "".join([", requires_grad=True" if self.requires_grad else "",
+                          f", op={self.op!r}" if self.op else "",
+                          f", label={self.label!r}" if self.label else "",
+                          ", dtype=float32" if self.data.dtype == np.float32 else ""])
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        return f"Tensor({body}{extras})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.data.shape} is "
+                             "ambiguous; use (t.data > 0).any() or .all()")
+        return bool(self.data.reshape(()))
+
+    # -- the node protocol used by autograd_core.graph ---------------------------------------
+
+    def chain_rule(self, upstream: np.ndarray) -> Sequence[Optional[np.ndarray]]:
+        """dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i) for each parent (None where a
+        parent needs no gradient), as computed by this op's backward function."""
+        return self._backward(upstream)
+
+    def accumulate_grad(self, gradient: np.ndarray) -> None:
+        """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array)."""
+        if self.parents:
+            self.grad = gradient if self.grad is None else self.grad + gradient
+        elif self.grad is None:
+            # A leaf's grad is what optimizers read and users edit in place: give it its
+            # own writable array in the leaf's dtype (the pass may share or broadcast views).
+            self.grad = np.array(gradient, dtype=self.data.dtype)
+        else:
+            self.grad = (self.grad + gradient).astype(self.data.dtype, copy=False)
+
+    def clear_grad(self) -> None:
+        """Forget the gradient (``grad = None``)."""
+        self.grad = None
+
+    def backward(self, grad: Optional[ArrayLike] = None) -> None:
+        """Add d(self)/d(node) * `grad` into ``.grad`` of every node self depends on.
+
+        `grad` (dL/dself) defaults to 1, which is allowed only for a one-element tensor;
+        otherwise pass an array of self's shape. Calling backward twice adds twice, as in
+        PyTorch with ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad (no input of its "
+                               "graph has requires_grad=True, or it was computed under no_grad)")
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(f"backward: grad can be left out only for a tensor with one "
+                                 f"element, this one has shape {self.data.shape}; pass grad= "
+                                 "an array of that shape")
+            seed = np.ones(self.data.shape, self.data.dtype)
+        else:
+            seed = to_array(grad, self.data.dtype, "backward grad")
+            if seed.shape != self.data.shape:
+                raise ValueError(f"backward: grad has shape {seed.shape} but the tensor has "
+                                 f"shape {self.data.shape}")
+        backpropagate(self, seed)
+
+    # -- arithmetic (numpy broadcasting; rules in tensor_arithmetic) ---------------------------
+
+    def __add__(self, other: Operand) -> "Tensor":
+        """a + b; see `tensor_arithmetic.add`."""
+        return tensor_arithmetic.add(self, lift(other, self, "add"))
+
+    def __radd__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.add(lift(other, self, "add"), self)
+
+    def __sub__(self, other: Operand) -> "Tensor":
+        """a - b; see `tensor_arithmetic.subtract`."""
+        return tensor_arithmetic.subtract(self, lift(other, self, "sub"))
+
+    def __rsub__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.subtract(lift(other, self, "sub"), self)
+
+    def __mul__(self, other: Operand) -> "Tensor":
+        """a * b; see `tensor_arithmetic.multiply`."""
+        return tensor_arithmetic.multiply(self, lift(other, self, "mul"))
+
+    def __rmul__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.multiply(lift(other, self, "mul"), self)
+
+    def __truediv__(self, other: Operand) -> "Tensor":
+        """a / b; see `tensor_arithmetic.divide`."""
+        return tensor_arithmetic.divide(self, lift(other, self, "div"))
+
+    def __rtruediv__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.divide(lift(other, self, "div"), self)
+
+    def __neg__(self) -> "Tensor":
+        """-a; see `tensor_arithmetic.negative`."""
+        return tensor_arithmetic.negative(self)
+
+    def __pow__(self, exponent: Operand) -> "Tensor":
+        """a ** exponent, a number or a Tensor; see `tensor_arithmetic.power`."""
+        if isinstance(exponent, numbers.Real) and not isinstance(exponent, (bool, np.bool_)):
+            return tensor_arithmetic.power_of_number(self, float(exponent))
+        return tensor_arithmetic.power(self, lift(exponent, self, "pow"))
+
+    def __rpow__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.power(lift(other, self, "pow"), self)
+
+    def __matmul__(self, other: Operand) -> "Tensor":
+        """a @ b with numpy/torch matmul semantics; see `tensor_arithmetic.matmul`."""
+        return tensor_arithmetic.matmul(self, lift(other, self, "matmul"))
+
+    def __rmatmul__(self, other: Operand) -> "Tensor":
+        return tensor_arithmetic.matmul(lift(other, self, "matmul"), self)
+
+    # Comparisons give plain boolean arrays (masks for `where`), outside the graph.
+    def __lt__(self, other: Operand) -> np.ndarray:
+        return self.data < _data_of(other)
+
+    def __le__(self, other: Operand) -> np.ndarray:
+        return self.data <= _data_of(other)
+
+    def __gt__(self, other: Operand) -> np.ndarray:
+        return self.data > _data_of(other)
+
+    def __ge__(self, other: Operand) -> np.ndarray:
+        return self.data >= _data_of(other)
+
+    # -- operations defined in the sibling modules -------------------------------------------
+
+    def sum(self, axis: Union[int, tuple[int, ...], None] = None, keepdims: bool = False) -> "Tensor":
+        """Sum over `axis` (all axes when None); see `tensor_reductions.reduce_sum`."""
+        return tensor_reductions.reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis: Union[int, tuple[int, ...], None] = None, keepdims: bool = False) -> "Tensor":
+        """Mean over `axis` (all axes when None); see `tensor_reductions.reduce_mean`."""
+        return tensor_reductions.reduce_mean(self, axis, keepdims)
+
+    def max(self, axis: Union[int, tuple[int, ...], None] = None, keepdims: bool = False) -> "Tensor":
+        """Maximum over `axis`, ties sharing the gradient; see `tensor_reductions.reduce_max`."""
+        return tensor_reductions.reduce_max(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> "Tensor":
+        """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
+        return tensor_shape.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> "Tensor":
+        """Permute the axes (reverse them when none are given), like numpy's transpose."""
+        return tensor_shape.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 - numpy's name
+        """The tensor with its axes reversed (the matrix transpose for 2-D)."""
+        return tensor_shape.transpose(self, None)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        """``t[index]`` with basic, integer-array or boolean indexing; see `tensor_shape.getitem`."""
+        return tensor_shape.getitem(self, index)
+
+    def exp(self) -> "Tensor":
+        """Elementwise e^x."""
+        return tensor_functions.exp(self)
+
+    def log(self) -> "Tensor":
+        """Elementwise natural logarithm (-inf at 0, nan below, like PyTorch)."""
+        return tensor_functions.log(self)
+
+    def abs(self) -> "Tensor":
+        """Elementwise |x|."""
+        return tensor_functions.absolute(self)
+
+    __abs__ = abs
+
+    def clip(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":  # noqa: A002
+        """Elementwise clamp into [min, max] (either bound may be None)."""
+        return tensor_functions.clip(self, min, max)
+
+    def tanh(self) -> "Tensor":
+        """Elementwise tanh."""
+        return tensor_functions.tanh(self)
+
+    def sigmoid(self) -> "Tensor":
+        """Elementwise logistic sigmoid 1 / (1 + e^-x)."""
+        return tensor_functions.sigmoid(self)
+
+    def relu(self) -> "Tensor":
+        """Elementwise max(0, x)."""
+        return tensor_functions.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        """Elementwise x if x > 0 else negative_slope * x."""
+        return tensor_functions.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> "Tensor":
+        """Elementwise x if x > 0 else alpha * (e^x - 1)."""
+        return tensor_functions.elu(self, alpha)
+
+    def softmax(self, axis: int = -1) -> "Tensor":
+        """Softmax along `axis` (computed stably)."""
+        return tensor_functions.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> "Tensor":
+        """Log-softmax along `axis` (computed stably)."""
+        return tensor_functions.log_softmax(self, axis)
+
+
+# -- building results ------------------------------------------------------------------------
+
+def constant(data: Any) -> Tensor:
+    """A leaf holding the array `data` (no copy, no checks) that does not require grad."""
+    out = Tensor.__new__(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.requires_grad = False
+    out.label = ""
+    out.op = ""
+    out.parents = ()
+    out._backward = None
+    return out
+
+
+def record(data: Any, parents: tuple, op: str, backward: BackwardFunction) -> Tensor:
+    """A graph node computed by `op` from `parents` (the caller checked that it is recorded)."""
+    out = Tensor.__new__(Tensor)
+    # Reductions and scalar indexing give numpy scalars; a Tensor always holds an ndarray.
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.requires_grad = True
+    out.label = ""
+    out.op = op
+    out.parents = parents
+    out._backward = backward
+    return out
+
+
+def is_recorded(*inputs: Tensor) -> bool:
+    """Whether an op on `inputs` joins the graph: grad mode on and some input requires grad."""
+    if GRAD_MODE.enabled:
+        for tensor in inputs:
+            if tensor.requires_grad:
+                return True
+    return False
+
+
+def lift(value: Operand, like: Tensor, op: str) -> Tensor:
+    """`value` itself if it is a Tensor, else a constant leaf in `like`'s dtype (like a
+    Python number in PyTorch, a non-Tensor operand never changes the result's dtype)."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value) is float or type(value) is int:
+        return constant(np.asarray(value, like.data.dtype))
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{op}: unsupported operand {type(value).__name__}: {value!r}")
+    return constant(to_array(value, like.data.dtype, f"{op} operand"))
+
+
+def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`gradient` summed down to `shape` by `kernels.unbroadcast` (undoing broadcasting);
+    `gradient` itself when the shapes already match."""
+    if gradient.shape == shape:
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra > 0 and gradient.shape[extra:] == shape:
+        # The bias of a layer: only leading axes were added, one reduction undoes them
+        # (skips the general routine's checks on the hottest broadcast of training).
+        return gradient.sum(axis=tuple(range(extra)))
+    return kernels.unbroadcast(gradient, shape)
+
+
+def broadcast_error(op: str, symbol: str, a: Tensor, b: Tensor) -> ValueError:
+    """The error for operands whose shapes do not broadcast, naming both shapes and the op."""
+    return ValueError(f"{op}: shapes {a.shape} {symbol} {b.shape} do not broadcast together")
+
+
+def _data_of(value: Operand) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _checked_backward(backward: BackwardFunction, parents: tuple, op: str) -> BackwardFunction:
+    """Wrap a `from_op` backward so a wrong count or shape of gradients fails naming `op`.
+
+    The wrapper keeps only the parents' shapes and flags, never the Tensors themselves.
+    """
+    shapes = tuple(parent.shape for parent in parents)
+    needed = tuple(parent.requires_grad for parent in parents)
+
+    def checked(upstream: np.ndarray) -> tuple:
+        gradients = backward(upstream)
+        if not isinstance(gradients, (tuple, list)) or len(gradients) != len(shapes):
+            count = len(gradients) if isinstance(gradients, (tuple, list)) else type(gradients).__name__
+            raise ValueError(f"{op}: backward must return a tuple of {len(shapes)} gradient(s), "
+                             f"one per parent, got {count}")
+        checked_gradients = []
+        for i, (gradient, shape, need) in enumerate(zip(gradients, shapes, needed)):
+            if gradient is None or not need:
+                checked_gradients.append(None)
+                continue
+            gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if gradient.shape != shape:
+                raise ValueError(f"{op}: backward returned a gradient of shape {gradient.shape} "
+                                 f"for parent {i} of shape {shape}")
+            checked_gradients.append(gradient)
+        return tuple(checked_gradients)
+    return checked
+
+
+# The sibling modules import Tensor from here, so they are loaded once it exists.
+from autograd_core import (tensor_arithmetic, tensor_functions,  # noqa: E402
+                           tensor_reductions, tensor_shape)

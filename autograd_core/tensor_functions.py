@@ -1,0 +1,187 @@
+"""Elementwise functions, activations, softmax/log_softmax, clip and where for Tensors.
+
+Activations and (log-)softmax call `autograd_core.kernels` for both the forward and the
+backward pass, so the Numba kernels are used wherever they pay off.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+
+from autograd_core import kernels
+from autograd_core.grad_mode import GRAD_MODE
+from autograd_core.tensor import Operand, Tensor, constant, is_recorded, lift, record, sum_to
+
+
+def exp(x: Tensor) -> Tensor:
+    """out = e^x.   dL/dx = dL/dout * out."""
+    out = np.exp(x.data)
+    if not is_recorded(x):
+        return constant(out)
+    return record(out, (x,), "exp", lambda g: (g * out,))
+
+
+def log(x: Tensor) -> Tensor:
+    """out = ln x.   dL/dx = dL/dout / x.   As in PyTorch, log(0) = -inf and a negative
+    entry gives nan (numpy warns); the gradient at 0 is inf."""
+    data = x.data
+    out = np.log(data)
+    if not is_recorded(x):
+        return constant(out)
+    return record(out, (x,), "log", lambda g: (g / data,))
+
+
+def absolute(x: Tensor) -> Tensor:
+    """out = |x|.   dL/dx = dL/dout * sign(x)   (0 at x = 0, as in PyTorch)."""
+    data = x.data
+    out = np.abs(data)
+    if not is_recorded(x):
+        return constant(out)
+    return record(out, (x,), "abs", lambda g: (g * np.sign(data),))
+
+
+def _bound(name: str, value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"clip: {name} must be a real number or None, got "
+                        f"{type(value).__name__}: {value!r}")
+    if np.isnan(value):
+        raise ValueError(f"clip: {name} is nan")
+    return float(value)
+
+
+def clip(x: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+    """out = min(max(x, lo), hi).   dL/dx = dL/dout * [lo <= x <= hi]   (PyTorch's clamp rule:
+    the gradient passes at the bounds themselves)."""
+    lo, hi = _bound("min", min), _bound("max", max)
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of min and max")
+    data = x.data
+    out = np.clip(data, lo, hi)
+    if not is_recorded(x):
+        return constant(out)
+
+    def backward(g: np.ndarray) -> tuple:
+        inside = np.ones(data.shape, dtype=bool)
+        if lo is not None:
+            inside &= data >= lo
+        if hi is not None:
+            inside &= data <= hi
+        return (g * inside,)
+    return record(out, (x,), "clip", backward)
+
+
+def where(condition: Any, a: Operand, b: Operand) -> Tensor:
+    """out = a where condition else b (all three broadcast together).
+    dL/da = unbroadcast(dL/dout * [condition]),   dL/db = unbroadcast(dL/dout * [not condition])."""
+    if isinstance(condition, Tensor):
+        raise TypeError("where: condition must be a boolean array such as x > 0, not a Tensor")
+    mask = np.asarray(condition)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a boolean array, got dtype {mask.dtype}")
+    mask = mask.copy()  # the backward pass must not see later edits of the caller's array
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:
+        like = constant(np.zeros((), np.float64))
+    a, b = lift(a, like, "where"), lift(b, like, "where")
+    try:
+        out = np.where(mask, a.data, b.data)
+    except ValueError:
+        raise ValueError(f"where: shapes condition {mask.shape}, {a.shape} and {b.shape} do "
+                         "not broadcast together") from None
+    if not is_recorded(a, b):
+        return constant(out)
+    need_a, need_b, shape_a, shape_b = a.requires_grad, b.requires_grad, a.shape, b.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        return (sum_to(np.where(mask, g, 0), shape_a) if need_a else None,
+                sum_to(np.where(mask, 0, g), shape_b) if need_b else None)
+    return record(out, (a, b), "where", backward)
+
+
+# -- activations and softmax, through the kernels ----------------------------------------------
+
+def _parameter(op: str, name: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}: {value!r}")
+    return float(value)
+
+
+def _activation(x: Tensor, name: str, param: float = 0.0) -> Tensor:
+    """out = f(x) elementwise.   dL/dx = dL/dout * f'(x), from `kernels.activation_backward`."""
+    data = x.data
+    out = kernels.activation_forward(name, data, param)
+    if not (GRAD_MODE.enabled and x.requires_grad):
+        return constant(out)
+
+    def backward(g: np.ndarray) -> tuple:
+        # The kernels want one dtype; g differs only when a float64 op followed a float32 one.
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        return (kernels.activation_backward(name, data, out, g, param),)
+    return record(out, (x,), name, backward)
+
+
+def relu(x: Tensor) -> Tensor:
+    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
+    return _activation(x, "relu")
+
+
+def tanh(x: Tensor) -> Tensor:
+    """out = tanh x.   dL/dx = dL/dout * (1 - out^2)."""
+    return _activation(x, "tanh")
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """out = 1 / (1 + e^-x).   dL/dx = dL/dout * out * (1 - out)."""
+    return _activation(x, "sigmoid")
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """out = x if x > 0 else s*x.   dL/dx = dL/dout * (1 if x > 0 else s)."""
+    return _activation(x, "leaky_relu", _parameter("leaky_relu", "negative_slope", negative_slope))
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """out = x if x > 0 else alpha*(e^x - 1).   dL/dx = dL/dout * (1 if x > 0 else alpha*e^x)."""
+    return _activation(x, "elu", _parameter("elu", "alpha", alpha))
+
+
+def _softmax_axis(op: str, x: Tensor, axis: Any) -> int:
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    ndim = x.data.ndim
+    if ndim == 0:
+        raise ValueError(f"{op}: needs a tensor with at least one dimension, got a 0-d tensor")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {x.data.shape}")
+    return int(axis) % ndim
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """s = exp(x) / sum(exp(x)) along `axis`.   dL/dx = s * (g - sum(g * s, axis)), g = dL/ds."""
+    axis = _softmax_axis("softmax", x, axis)
+    out = kernels.softmax(x.data, axis)
+    if not is_recorded(x):
+        return constant(out)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (kernels.softmax_backward(out, g.astype(out.dtype, copy=False), axis),)
+    return record(out, (x,), "softmax", backward)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """y = x - log(sum(exp(x))) along `axis`.   dL/dx = g - exp(y) * sum(g, axis), g = dL/dy."""
+    axis = _softmax_axis("log_softmax", x, axis)
+    out = kernels.log_softmax(x.data, axis)
+    if not is_recorded(x):
+        return constant(out)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (kernels.log_softmax_backward(out, g.astype(out.dtype, copy=False), axis),)
+    return record(out, (x,), "log_softmax", backward)
+
