@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, Union
 
+import numpy as np
+
+from autograd_core.tensor import Tensor
 from autograd_core.value import Value
+
+# Listing every failing element of a large tensor would bury the message.
+_MAX_REPORTED = 20
 
 
 class GradcheckError(AssertionError):
     """Raised by `gradcheck` when an analytic gradient disagrees with finite differences."""
 
 
-def _as_input(x: Any) -> Value:
+def _as_input(x: Any) -> Union[Value, Tensor]:
+    if isinstance(x, Tensor):
+        return Tensor(x.data, requires_grad=True, label=x.label)
+    if isinstance(x, np.ndarray):
+        return Tensor(x, requires_grad=True)
     return Value(x.data if isinstance(x, Value) else x, x.label if isinstance(x, Value) else "")
 
 
+def _shifted(point: Union[Value, Tensor], element: Any, shift: float) -> Union[Value, Tensor]:
+    """A fresh copy of `point` with `shift` added to one element (None: no shift)."""
+    if isinstance(point, Value):
+        return Value(point.data + (shift if element is not None else 0.0))
+    data = point.data.copy()
+    if element is not None:
+        data[element] += shift
+    return Tensor(data)
+
+
+def _number(out: Any) -> float:
+    """f's result as a float: a Value's data or a one-element Tensor's item."""
+    if isinstance(out, Value):
+        return out.data
+    if isinstance(out, Tensor) and out.size == 1:
+        return out.item()
+    shape = f" of shape {out.shape}" if isinstance(out, Tensor) else ""
+    raise TypeError(f"gradcheck: f must return a Value or a one-element Tensor, got "
+                    f"{type(out).__name__}{shape}")
+
+
 def gradcheck(
-    f: Callable[..., Value],
+    f: Callable[..., Union[Value, Tensor]],
     inputs: Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-6,
@@ -24,31 +55,45 @@ def gradcheck(
 ) -> bool:
     """Check ``f(*inputs).backward()`` against central differences (f(x+eps) - f(x-eps)) / 2eps.
 
-    `inputs` are numbers or Values; `f` receives fresh Values with the same data and
-    must return a scalar Value. An input passes when
-    ``|analytic - numeric| <= atol + rtol * |numeric|``. Returns True, or raises
-    `GradcheckError` listing every input that fails with both numbers.
+    `inputs` are numbers or Values, for which `f` receives fresh Values with the same
+    data, or Tensors or numpy arrays, for which `f` receives fresh float64 Tensors with
+    requires_grad=True and every element is perturbed in turn. `f` must return a scalar
+    Value or a one-element Tensor. An input passes when
+    ``|analytic - numeric| <= atol + rtol * |numeric|`` (elementwise). Returns True, or
+    raises `GradcheckError` listing every input (and element) that fails with both numbers.
     """
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
     points = [_as_input(x) for x in inputs]
     out = f(*points)
-    if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    out.backward()
+    _number(out)
+    if not isinstance(out, Tensor) or out.requires_grad:
+        out.backward()
     mismatches = []
     for i, point in enumerate(points):
-        def at(shift: float) -> float:
-            shifted = [Value(p.data + (shift if j == i else 0.0)) for j, p in enumerate(points)]
-            return f(*shifted).data
+        def at(element: Any, shift: float) -> float:
+            shifted = [_shifted(p, element if j == i else None, shift) for j, p in enumerate(points)]
+            return _number(f(*shifted))
 
-        numeric = (at(eps) - at(-eps)) / (2 * eps)
-        analytic = point.grad
-        if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
-            name = f" {point.label!r}" if point.label else ""
-            mismatches.append(f"input {i}{name} = {point.data:.6g}: backward gives {analytic:.10g}, "
-                              f"finite differences give {numeric:.10g}")
+        name = f" {point.label!r}" if point.label else ""
+        if isinstance(point, Value):
+            numeric = (at(0, eps) - at(0, -eps)) / (2 * eps)
+            analytic = point.grad
+            if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+                mismatches.append(f"input {i}{name} = {point.data:.6g}: backward gives "
+                                  f"{analytic:.10g}, finite differences give {numeric:.10g}")
+            continue
+        analytic_array = np.zeros(point.shape) if point.grad is None else point.grad
+        for element in np.ndindex(point.shape):
+            numeric = (at(element, eps) - at(element, -eps)) / (2 * eps)
+            analytic = float(analytic_array[element])
+            if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+                mismatches.append(f"input {i}{name} element {element} = "
+                                  f"{point.data[element]:.6g}: backward gives {analytic:.10g}, "
+                                  f"finite differences give {numeric:.10g}")
     if mismatches:
+        shown = mismatches[:_MAX_REPORTED]
+        more = len(mismatches) - len(shown)
         raise GradcheckError("gradcheck failed for " + str(len(mismatches)) + " input(s):\n  "
-                             + "\n  ".join(mismatches))
+                             + "\n  ".join(shown) + (f"\n  ... and {more} more" if more else ""))
     return True
