@@ -273,7 +273,8 @@ def test_on_step_reports_every_step_in_reverse_topological_order():
     out = (c + a).tanh() * c
     expected = [node for node in reversed(topological_order(out)) if node.parents]
     recorded = []
-    backpropagate(out, 1.0, on_step=lambda node, up, contributions: recorded.append((node, up, contributions)))
+    backpropagate(out, 1.0,
+                  on_step=lambda node, up, contributions: recorded.append((node, up, contributions)))
     assert [node for node, _, _ in recorded] == expected
     for node, upstream, contributions in recorded:
         assert upstream == node.grad  # a single pass: the upstream is the node's full gradient

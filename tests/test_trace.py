@@ -36,7 +36,8 @@ def random_graphs(draw) -> Value:
 def record_real_backward(root: Value) -> list[tuple[Value, float, list[float]]]:
     """The steps a real, accumulating backward pass applies, recorded by the driver's callback."""
     recorded = []
-    backpropagate(root, 1.0, on_step=lambda node, up, contributions: recorded.append((node, up, list(contributions))))
+    backpropagate(root, 1.0,
+                  on_step=lambda node, up, contributions: recorded.append((node, up, list(contributions))))
     return recorded
 
 
@@ -159,7 +160,8 @@ def test_unknown_ops_fall_back_to_a_generic_formula():
     assert local_derivative_formulas("conv", ["x", "k"]) == ("d(conv)/dx", "d(conv)/dk")
 
 
-@pytest.mark.parametrize("x, text", [(3.0, "3"), (-0.25, "-0.25"), (1 / 3, "0.3333"), (123456.0, "1.235e+05")])
+@pytest.mark.parametrize("x, text", [
+    (3.0, "3"), (-0.25, "-0.25"), (1 / 3, "0.3333"), (123456.0, "1.235e+05")])
 def test_format_number(x, text):
     assert format_number(x) == text
 

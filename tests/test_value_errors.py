@@ -75,7 +75,8 @@ DOMAIN_ERRORS = [
     ("Value / Value(0)", ZeroDivisionError, lambda: Value(1.0) / Value(0.0, "d"), r"division by zero.*'d'"),
     ("number / Value(0)", ZeroDivisionError, lambda: 3 / Value(0.0, "d"), r"division by zero.*'d'"),
     ("Value / -0.0", ZeroDivisionError, lambda: Value(1.0) / Value(-0.0, "d"), r"division by zero.*'d'"),
-    ("negative base ** Value", ValueError, lambda: Value(-2.0, "base") ** Value(2.0), r"negative base.*'base'"),
+    ("negative base ** Value", ValueError, lambda: Value(-2.0, "base") ** Value(2.0),
+     r"negative base.*'base'"),
     ("number negative base ** Value", ValueError, lambda: (-2) ** Value(2.0, "e"), r"negative base"),
     ("negative ** fraction", ValueError, lambda: Value(-8.0, "base") ** 0.5, r"negative base.*'base'"),
     ("0 ** negative number", ZeroDivisionError, lambda: Value(0.0, "z") ** -1, r"0.*negative.*'z'"),
@@ -83,11 +84,13 @@ DOMAIN_ERRORS = [
     ("0 ** negative via rpow", ZeroDivisionError, lambda: 0 ** Value(-2.0), r"0.*negative"),
     ("exp overflow", OverflowError, lambda: Value(1000.0, "big").exp(), r"exp.*1000.*'big'"),
     ("pow overflow", OverflowError, lambda: Value(10.0, "big") ** 400, r"10 \*\* 400.*'big'.*overflows"),
-    ("Value pow overflow", OverflowError, lambda: Value(10.0, "big") ** Value(400.0), r"10 \*\* 400.*'big'.*overflows"),
+    ("Value pow overflow", OverflowError, lambda: Value(10.0, "big") ** Value(400.0),
+     r"10 \*\* 400.*'big'.*overflows"),
 ]
 
 
-@pytest.mark.parametrize("name, error, build, pattern", DOMAIN_ERRORS, ids=[case[0] for case in DOMAIN_ERRORS])
+@pytest.mark.parametrize("name, error, build, pattern", DOMAIN_ERRORS,
+                         ids=[case[0] for case in DOMAIN_ERRORS])
 def test_domain_errors_name_the_node(name, error, build, pattern):
     with pytest.raises(error, match=pattern):
         build()

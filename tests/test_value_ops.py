@@ -83,11 +83,13 @@ UNARY_OPS = [
     ("tanh", lambda a: a.tanh(), torch.tanh, finite(-25, 25), finite(-20, 20)),
     ("sigmoid", lambda a: a.sigmoid(), torch.sigmoid, finite(-1000, 1000), finite(-40, 40)),
     ("relu", lambda a: a.relu(), torch.relu, finite(-10, 10), AWAY_FROM_ZERO),
-    ("leaky_relu", lambda a: a.leaky_relu(), lambda t: TF.leaky_relu(t, 0.01), finite(-10, 10), AWAY_FROM_ZERO),
+    ("leaky_relu", lambda a: a.leaky_relu(), lambda t: TF.leaky_relu(t, 0.01),
+     finite(-10, 10), AWAY_FROM_ZERO),
     ("leaky_relu_0.1", lambda a: a.leaky_relu(negative_slope=0.1),
      lambda t: TF.leaky_relu(t, 0.1), finite(-10, 10), AWAY_FROM_ZERO),
     ("elu", lambda a: a.elu(), TF.elu, finite(-20, 20), AWAY_FROM_ZERO),
-    ("elu_alpha_0.5", lambda a: a.elu(alpha=0.5), lambda t: TF.elu(t, alpha=0.5), finite(-20, 20), AWAY_FROM_ZERO),
+    ("elu_alpha_0.5", lambda a: a.elu(alpha=0.5), lambda t: TF.elu(t, alpha=0.5),
+     finite(-20, 20), AWAY_FROM_ZERO),
     ("abs", lambda a: a.abs(), torch.abs, finite(-10, 10), AWAY_FROM_ZERO),
     ("builtin_abs", lambda a: abs(a), torch.abs, finite(-10, 10), AWAY_FROM_ZERO),
     ("pow_int", lambda a: a ** 3, lambda t: t ** 3, finite(-10, 10), finite(-10, 10)),
@@ -155,7 +157,8 @@ BINARY_OPS = [
 ]
 
 
-@pytest.mark.parametrize("name, ours, theirs, left, right, fd_ok", BINARY_OPS, ids=[op[0] for op in BINARY_OPS])
+@pytest.mark.parametrize("name, ours, theirs, left, right, fd_ok", BINARY_OPS,
+                         ids=[op[0] for op in BINARY_OPS])
 @given(data=st.data())
 def test_binary_op_matches_torch_and_finite_differences(name, ours, theirs, left, right, fd_ok, data):
     a, b = data.draw(left, label="a"), data.draw(right, label="b")
@@ -304,7 +307,8 @@ REUSE_CASES = [
     ("a/a", lambda a, b: a / a, lambda a, b: a / a),
     ("a**a", lambda a, b: a ** a, lambda a, b: a ** a),
     ("maximum(a,a)", lambda a, b: maximum(a, a), lambda a, b: torch.maximum(a, a)),
-    ("two branches", lambda a, b: (a * b).tanh() + a.exp() / b, lambda a, b: torch.tanh(a * b) + torch.exp(a) / b),
+    ("two branches", lambda a, b: (a * b).tanh() + a.exp() / b,
+     lambda a, b: torch.tanh(a * b) + torch.exp(a) / b),
     ("shared intermediate", lambda a, b: (lambda c: c * c + c.sigmoid() * a)(a * b + 1),
      lambda a, b: (lambda c: c * c + torch.sigmoid(c) * a)(a * b + 1)),
 ]
@@ -406,7 +410,7 @@ def test_sum_values_matches_torch(xs):
     assert_matches_torch(lambda *v: sum_values(v), lambda *t: torch.stack(t).sum(), *xs)
     leaves = [Value(x) for x in xs]
     total = sum_values(leaves)
-    assert sum(1 for _ in _walk(total) if not _.parents) == len(xs)  # no extra constant-zero leaf
+    assert sum(1 for node in _walk(total) if not node.parents) == len(xs)  # no extra constant-zero leaf
 
 
 def _walk(root: Value):

@@ -110,7 +110,8 @@ def network() -> dict[str, Value]:
     return nodes
 
 
-FORWARD_NAMES = ["x1", "x2", *WEIGHT_NAMES, *[f"u{j}" for j in WEIGHTS], *[f"v{j}" for j in WEIGHTS], "F", "y", "L"]
+FORWARD_NAMES = ["x1", "x2", *WEIGHT_NAMES, *[f"u{j}" for j in WEIGHTS], *[f"v{j}" for j in WEIGHTS],
+                 "F", "y", "L"]
 
 
 def test_forward_values_match_the_hand_computation_and_torch(network):
@@ -177,7 +178,8 @@ def test_trace_lines_read_like_the_slide():
     step = slide_chain_for_w52(f)
 
     def line(step_name, parent_name):
-        matching = [text for text in find_step(steps, step_name).lines() if text.startswith(f"dL/d{parent_name} =")]
+        matching = [text for text in find_step(steps, step_name).lines()
+                    if text.startswith(f"dL/d{parent_name} =")]
         assert len(matching) == 1, (step_name, parent_name, find_step(steps, step_name).lines())
         return matching[0]
 
@@ -188,5 +190,6 @@ def test_trace_lines_read_like_the_slide():
     assert line("y", "F") == (f"dL/dF = dL/dy * (sigmoid(F)*(1-sigmoid(F))) = {n(step[5])} * "
                               f"{n(f['y'] * (1 - f['y']))} = {n(step[4])}")
     assert line("F", "v5") == f"dL/dv5 = dL/dF * (-1) = {n(step[4])} * -1 = {n(step[3])}"
-    assert line("v5", "u5") == f"dL/du5 = dL/dv5 * (-1/u5^2) = {n(step[3])} * {n(-1 / f['u5'] ** 2)} = {n(step[2])}"
+    assert line("v5", "u5") == (f"dL/du5 = dL/dv5 * (-1/u5^2) = {n(step[3])} * "
+                                f"{n(-1 / f['u5'] ** 2)} = {n(step[2])}")
     assert line("(w25*x2)", "w25") == f"dL/dw25 = dL/d(w25*x2) * (x2) = {n(step[2])} * 3.5 = {n(step[1])}"
