@@ -1,0 +1,266 @@
+"""Loss functions on `Tensor`s, with the names, formulas and reductions of `nn.scalar_losses`.
+
+`nn.losses` sends Tensor inputs here. Each loss is one graph node whose backward applies
+the formula in its docstring, and matches PyTorch (mean reduction where PyTorch means;
+``sse`` and ``l1`` sum, as the lecture defines them). The target gets a gradient too when
+it is a Tensor that requires one (except for class labels and hinge's +-1 labels).
+
+Prediction and target must have exactly the same shape: no broadcasting, because an (n, 1)
+prediction against an (n,) target would silently compare every sample with every other.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from autograd_core import kernels
+from autograd_core.tensor import Tensor, float_dtype
+
+TensorLike = Any  # a Tensor, or anything numpy turns into a float array
+
+
+def _as_tensor(x: TensorLike, dtype: np.dtype, loss: str, role: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{loss}: {role} must be a Tensor or an array of numbers: {error}") from None
+
+
+def _check_finite(array: np.ndarray, loss: str, role: str) -> None:
+    if not np.isfinite(array).all():
+        raise ValueError(f"{loss}: {role} contains nan or inf; losses need finite numbers")
+
+
+def _pair(prediction: TensorLike, target: TensorLike, loss: str) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors of one dtype and one shape, with finite values."""
+    dtype = (prediction.dtype if isinstance(prediction, Tensor)
+             else target.dtype if isinstance(target, Tensor) else np.dtype(np.float64))
+    p = _as_tensor(prediction, dtype, loss, "prediction")
+    t = _as_tensor(target, dtype, loss, "target")
+    if p.dtype != t.dtype:
+        raise TypeError(f"{loss}: prediction has dtype {p.dtype} but target has dtype {t.dtype}")
+    if p.shape != t.shape:
+        hint = (" (reshape one of them: an (n, 1) against an (n,) would compare every pair)"
+                if p.size == t.size else "")
+        raise ValueError(f"{loss}: prediction has shape {p.shape} but target has shape {t.shape}; "
+                         f"they must be equal{hint}")
+    if p.size == 0:
+        raise ValueError(f"{loss}: prediction and target are empty")
+    _check_finite(p.data, loss, "prediction")
+    _check_finite(t.data, loss, "target")
+    return p, t
+
+
+def _scalar(value: Any, like: np.ndarray) -> np.ndarray:
+    """A 0-d array in `like`'s dtype: every loss is a one-element Tensor of its input's dtype."""
+    return np.asarray(value, dtype=like.dtype)
+
+
+# -- regression losses --------------------------------------------------------------------------
+
+def mse(prediction: TensorLike, target: TensorLike) -> Tensor:
+    """Mean squared error L = (1/n) sum_i (p_i - t_i)^2 over all n elements.
+
+    dL/dp_i = g * 2 (p_i - t_i) / n,   dL/dt_i = -dL/dp_i   (g = upstream dL/dL).
+    """
+    p, t = _pair(prediction, target, "mse")
+    residual = p.data - t.data
+    n = residual.size
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_p = g * (2.0 / n) * residual
+        return grad_p, -grad_p
+    return Tensor.from_op(_scalar(np.mean(residual * residual), residual), (p, t), "mse", backward)
+
+
+def sse(prediction: TensorLike, target: TensorLike) -> Tensor:
+    """Sum of squared errors L = sum_i (p_i - t_i)^2.
+
+    dL/dp_i = g * 2 (p_i - t_i),   dL/dt_i = -dL/dp_i.
+    """
+    p, t = _pair(prediction, target, "sse")
+    residual = p.data - t.data
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_p = g * 2.0 * residual
+        return grad_p, -grad_p
+    return Tensor.from_op(_scalar(np.sum(residual * residual), residual), (p, t), "sse", backward)
+
+
+def l1(prediction: TensorLike, target: TensorLike) -> Tensor:
+    """Sum of absolute residuals L = sum_i |p_i - t_i| (the lecture's definition).
+
+    dL/dp_i = g * sign(p_i - t_i) (0 where p_i = t_i, as PyTorch),   dL/dt_i = -dL/dp_i.
+    """
+    p, t = _pair(prediction, target, "l1")
+    residual = p.data - t.data
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_p = g * np.sign(residual)
+        return grad_p, -grad_p
+    return Tensor.from_op(_scalar(np.sum(np.abs(residual)), residual), (p, t), "l1", backward)
+
+
+# -- binary classification -----------------------------------------------------------------------
+
+def _check_unit_targets(t: np.ndarray, loss: str) -> None:
+    if ((t < 0.0) | (t > 1.0)).any():
+        raise ValueError(f"{loss}: targets must lie in [0, 1], got values from {t.min():g} to {t.max():g}")
+
+
+def binary_cross_entropy(probability: TensorLike, target: TensorLike) -> Tensor:
+    """Mean of -[t log h + (1 - t) log(1 - h)] for probabilities h in (0, 1), targets t in [0, 1].
+
+    dL/dh_i = g * (h_i - t_i) / (h_i (1 - h_i)) / n,   dL/dt_i = g * (log(1 - h_i) - log h_i) / n.
+    A probability of exactly 0 or 1 is an error (its loss is infinite; PyTorch would clamp
+    the log at -100): pass logits to `binary_cross_entropy_with_logits` instead.
+    """
+    h, t = _pair(probability, target, "binary_cross_entropy")
+    hd, td = h.data, t.data
+    outside = (hd <= 0.0) | (hd >= 1.0)
+    if outside.any():
+        raise ValueError(f"binary_cross_entropy: probabilities must lie strictly inside (0, 1), got "
+                         f"{float(hd[outside].flat[0])!r}; pass logits to binary_cross_entropy_with_logits "
+                         "instead")
+    _check_unit_targets(td, "binary_cross_entropy")
+    log_h, log_not_h = np.log(hd), np.log1p(-hd)
+    n = hd.size
+    loss = -np.mean(td * log_h + (1.0 - td) * log_not_h)
+    need_t = t.requires_grad
+
+    def backward(g: np.ndarray) -> tuple:
+        return (g * (hd - td) / (hd * (1.0 - hd)) / n,
+                g * (log_not_h - log_h) / n if need_t else None)
+    return Tensor.from_op(_scalar(loss, hd), (h, t), "binary_cross_entropy", backward)
+
+
+def binary_cross_entropy_with_logits(logit: TensorLike, target: TensorLike) -> Tensor:
+    """Mean of -[t log sigmoid(z) + (1 - t) log(1 - sigmoid(z))] for logits z, targets t in [0, 1].
+
+    Per element that is max(z, 0) - t z + log(1 + e^-|z|), which never overflows, and
+    dL/dz_i = g * (sigmoid(z_i) - t_i) / n,   dL/dt_i = -g * z_i / n.
+    """
+    z, t = _pair(logit, target, "binary_cross_entropy_with_logits")
+    zd, td = z.data, t.data
+    _check_unit_targets(td, "binary_cross_entropy_with_logits")
+    n = zd.size
+    loss = np.mean(np.maximum(zd, 0.0) - td * zd + np.log1p(np.exp(-np.abs(zd))))
+
+    def backward(g: np.ndarray) -> tuple:
+        probability = kernels.activation_forward("sigmoid", zd)
+        return g * (probability - td) / n, -g * zd / n
+    return Tensor.from_op(_scalar(loss, zd), (z, t), "binary_cross_entropy_with_logits", backward)
+
+
+def hinge(score: TensorLike, target: TensorLike) -> Tensor:
+    """Max-margin loss: mean of max(0, 1 - y_i s_i) for labels y_i in {-1, +1}.
+
+    dL/ds_i = -g * y_i / n where 1 - y_i s_i > 0, else 0 (0 at the kink, like ReLU's
+    derivative). The labels get no gradient.
+    """
+    s, y = _pair(score, target, "hinge")
+    sd, yd = s.data, y.data
+    bad = (yd != 1.0) & (yd != -1.0)
+    if bad.any():
+        raise ValueError(f"hinge: labels must be -1 or +1, got {float(yd[bad].flat[0])!r} "
+                         "(for 0/1 labels pass 2 * y - 1)")
+    margin = 1.0 - yd * sd
+    active = margin > 0.0
+    n = sd.size
+    loss = np.mean(np.where(active, margin, 0.0))
+
+    def backward(g: np.ndarray) -> tuple:
+        return -g * yd * active / n, None
+    return Tensor.from_op(_scalar(loss, sd), (s, y), "hinge", backward)
+
+
+# -- multi-class classification -------------------------------------------------------------------
+
+def _class_targets(target: Any, n: int, classes: int, dtype: np.dtype) -> tuple[np.ndarray, Tensor | None]:
+    """(targets for the kernel, the target Tensor when it may need a gradient).
+
+    Labels: integers of shape (n,) in [0, C). Probabilities: shape (n, C), rows summing to 1.
+    """
+    if isinstance(target, Tensor):
+        if target.ndim != 2:
+            raise TypeError(f"cross_entropy: class labels must be integers, but a Tensor holds "
+                            f"floats (shape {target.shape}); pass the labels as an integer numpy "
+                            f"array, or probabilities as a Tensor of shape ({n}, {classes})")
+        if target.dtype != dtype:
+            raise TypeError(f"cross_entropy: logits have dtype {dtype} but target has dtype {target.dtype}")
+        return target.data, target
+    if isinstance(target, (str, bytes)) or target is None:
+        raise TypeError(f"cross_entropy: target must be class labels or probabilities, got "
+                        f"{type(target).__name__}: {target!r}")
+    array = np.asarray(target)
+    if array.ndim == 1 or array.ndim == 0:
+        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"cross_entropy: class labels must be integers, got dtype {array.dtype}")
+        labels = array.reshape(-1)
+        if labels.shape[0] != n:
+            raise ValueError(f"cross_entropy: {labels.shape[0]} labels for {n} rows of logits")
+        if labels.min() < 0 or labels.max() >= classes:
+            raise ValueError(f"cross_entropy: labels must lie in [0, {classes}) for {classes} classes, "
+                             f"got values from {labels.min()} to {labels.max()}")
+        return labels, None
+    if array.ndim != 2 or array.shape != (n, classes):
+        raise ValueError(f"cross_entropy: target of shape {array.shape} fits neither labels ({n},) nor "
+                         f"probabilities ({n}, {classes}) for logits of {n} rows and {classes} classes")
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number) \
+            or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"cross_entropy: probability targets must be real numbers, got {array.dtype}")
+    return array.astype(dtype, copy=False), None
+
+
+def cross_entropy(logits: TensorLike, target: Any) -> Tensor:
+    """Mean over samples of -sum_c t_c log softmax(z)_c, for logits z of shape (n, C).
+
+    `target`: integer labels of shape (n,) (numpy or a list), or class probabilities /
+    one-hot rows of shape (n, C) (an array or a Tensor). One sample: logits (C,) with an
+    int label or C probabilities. Computed by the fused, stable kernel
+    ``softmax_cross_entropy`` as one graph node, with
+    dL/dz = g * (softmax(z) - t) / n,   dL/dt = -g * log_softmax(z) / n (probability targets).
+    """
+    dtype = logits.dtype if isinstance(logits, Tensor) else np.dtype(np.float64)
+    z = _as_tensor(logits, float_dtype(dtype), "cross_entropy", "logits")
+    single = z.ndim == 1
+    if single:
+        if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+            target = [target]
+        elif isinstance(target, Tensor):
+            target = target.reshape(1, -1)
+        else:
+            target = np.asarray(target)[np.newaxis] if np.ndim(target) == 1 else target
+        z = z.reshape(1, -1)
+    if z.ndim != 2 or z.size == 0:
+        raise ValueError(f"cross_entropy: logits must have shape (n, C) (or (C,) for one sample) "
+                         f"with n, C >= 1, got {z.shape}")
+    _check_finite(z.data, "cross_entropy", "logits")
+    n, classes = z.shape
+    targets, target_tensor = _class_targets(target, n, classes, z.dtype)
+    try:
+        loss, probs = kernels.softmax_cross_entropy(z.data, targets)
+    except (TypeError, ValueError) as error:  # e.g. probability rows that do not sum to 1
+        raise type(error)(f"cross_entropy: {error}") from None
+    logit_data = z.data
+    has_target_parent = target_tensor is not None
+    need_t = has_target_parent and target_tensor.requires_grad
+
+    def backward(g: np.ndarray) -> tuple:
+        upstream = float(g)
+        grad_z = kernels.softmax_cross_entropy_backward(probs, targets, upstream)
+        if not has_target_parent:
+            return (grad_z,)
+        return grad_z, kernels.log_softmax(logit_data, 1) * (-upstream / n) if need_t else None
+
+    parents = (z, target_tensor) if has_target_parent else (z,)
+    return Tensor.from_op(_scalar(loss, logit_data), parents, "cross_entropy", backward)
+
+
+__all__ = ["mse", "sse", "l1", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cross_entropy", "hinge"]
