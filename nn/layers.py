@@ -1,0 +1,351 @@
+"""Tensor layers: `Linear`, `Sequential`, activation modules and the `tensor_mlp` builder.
+
+Everything here works on `autograd_core.Tensor` batches of shape ``(n_samples, features)``
+(a single sample of shape ``(features,)`` works too). Parameters are tensors that require
+a gradient, so `Module` finds them, names them (``layers.0.weight``) and saves them, and
+the optimizers in `nn.optim` update them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from autograd_core.tensor import Tensor, float_dtype
+from nn.module import Module
+
+Seed = Union[int, np.random.Generator, None]
+TensorLike = Any  # a Tensor, or anything numpy turns into a float array
+
+
+def _generator(seed: Seed, who: str) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"{who}: seed must be None, an int or a numpy Generator, got "
+                    f"{type(seed).__name__}: {seed!r}")
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def as_tensor(x: TensorLike, dtype: np.dtype, who: str) -> Tensor:
+    """`x` itself if it is a Tensor, else a new constant Tensor of `dtype` holding `x`."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{who}: the input must be a Tensor or an array of numbers: {error}") from None
+
+
+class TensorModule(Module):
+    """Base of the tensor modules: ``module(x)`` is ``module.forward(x)``."""
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """The layer's output for the input `x`."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, x: TensorLike) -> Tensor:
+        return self.forward(x)
+
+
+# -- the affine layer -------------------------------------------------------------------------
+
+def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """y = x @ W^T + b as one graph node, for x of shape (..., in), W (out, in), b (out,).
+
+    Chain rule, with G = dL/dy flattened to (rows, out) and X to (rows, in):
+    dL/dx = G @ W,   dL/dW = G^T @ X,   dL/db = sum of G over the rows.
+    Gradients are computed only for the operands that require grad (the input batch
+    usually does not, which saves the largest product of the first layer).
+    """
+    if not (isinstance(x, Tensor) and isinstance(weight, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):
+        raise TypeError("linear: x, weight and bias must be Tensors")
+    X, W = x.data, weight.data
+    if W.ndim != 2:
+        raise ValueError(f"linear: weight must have shape (out_features, in_features), got {W.shape}")
+    if X.ndim == 0 or X.shape[-1] != W.shape[1]:
+        raise ValueError(f"linear: input of shape {X.shape} does not fit weight of shape {W.shape}: "
+                         f"the input's last dimension must be in_features = {W.shape[1]}")
+    if bias is not None and bias.shape != (W.shape[0],):
+        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({W.shape[0]},) for weight "
+                         f"of shape {W.shape}")
+    if X.dtype != W.dtype:
+        raise TypeError(f"linear: input has dtype {X.dtype} but weight has dtype {W.dtype}; "
+                        "convert one of them")
+    out = X @ W.T
+    if bias is not None:
+        out += bias.data  # `out` is a fresh array, so adding in place is safe
+    need_x, need_w = x.requires_grad, weight.requires_grad
+    need_b = bias is not None and bias.requires_grad
+    in_features, out_features = W.shape[1], W.shape[0]
+
+    def backward(g: np.ndarray) -> tuple:
+        rows = g.reshape(-1, out_features)
+        grads = (g @ W if need_x else None,
+                 rows.T @ X.reshape(-1, in_features) if need_w else None)
+        return grads if bias is None else grads + (rows.sum(axis=0) if need_b else None,)
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor.from_op(out, parents, "linear", backward)
+
+
+class Linear(TensorModule):
+    """A fully connected layer: ``y = x @ weight.T + bias``, weight of shape (out, in) as in torch.
+
+    Initialised like ``torch.nn.Linear``: weight and bias uniform in (-1/sqrt(in), 1/sqrt(in))
+    (PyTorch's kaiming-uniform with a = sqrt(5) gives exactly that bound), drawn weight first
+    from `seed` (an int, a numpy Generator shared across layers, or None for fresh entropy).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, seed: Seed = None,
+                 dtype: Any = np.float64) -> None:
+        self.in_features = _positive_int(in_features, "Linear in_features")
+        self.out_features = _positive_int(out_features, "Linear out_features")
+        if not isinstance(bias, bool):
+            raise TypeError(f"Linear bias must be True or False, got {type(bias).__name__}: {bias!r}")
+        resolved = float_dtype(dtype)
+        rng = _generator(seed, "Linear")
+        bound = 1.0 / math.sqrt(self.in_features)
+        self.weight = Tensor(rng.uniform(-bound, bound, (self.out_features, self.in_features)),
+                             requires_grad=True, dtype=resolved)
+        self.bias = (Tensor(rng.uniform(-bound, bound, self.out_features), requires_grad=True,
+                            dtype=resolved) if bias else None)
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """y = x @ weight.T + bias for x of shape (..., in_features)."""
+        x = as_tensor(x, self.weight.dtype, repr(self))
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: input of shape {x.shape} does not fit the weight of shape "
+                             f"{self.weight.shape}: its last dimension must be {self.in_features}")
+        return linear(x, self.weight, self.bias)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments (without the seed: loading replaces the weights)."""
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
+
+    def __repr__(self) -> str:
+        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None})")
+
+
+# -- activation modules -------------------------------------------------------------------------
+
+def _real(value: Any, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be a real number, got {type(value).__name__}: {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be finite, got {value!r}")
+    return float(value)
+
+
+class Identity(TensorModule):
+    """out = x (no graph node): dL/dx = dL/dout."""
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """`x` itself (as a Tensor)."""
+        return as_tensor(x, np.dtype(np.float64), "Identity")
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+class ReLU(TensorModule):
+    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Elementwise ReLU."""
+        return as_tensor(x, np.dtype(np.float64), "ReLU").relu()
+
+    def __repr__(self) -> str:
+        return "ReLU()"
+
+
+class Tanh(TensorModule):
+    """out = tanh x.   dL/dx = dL/dout * (1 - out^2)."""
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Elementwise tanh."""
+        return as_tensor(x, np.dtype(np.float64), "Tanh").tanh()
+
+    def __repr__(self) -> str:
+        return "Tanh()"
+
+
+class Sigmoid(TensorModule):
+    """out = 1 / (1 + e^-x).   dL/dx = dL/dout * out * (1 - out)."""
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Elementwise logistic sigmoid."""
+        return as_tensor(x, np.dtype(np.float64), "Sigmoid").sigmoid()
+
+    def __repr__(self) -> str:
+        return "Sigmoid()"
+
+
+class LeakyReLU(TensorModule):
+    """out = x if x > 0 else s*x.   dL/dx = dL/dout * (1 if x > 0 else s); s defaults to 0.01
+    as in PyTorch (the lecture's max(0.1x, x) is ``LeakyReLU(0.1)``)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = _real(negative_slope, "LeakyReLU negative_slope")
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Elementwise leaky ReLU."""
+        return as_tensor(x, np.dtype(np.float64), "LeakyReLU").leaky_relu(self.negative_slope)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope:g})"
+
+
+class ELU(TensorModule):
+    """out = x if x > 0 else alpha*(e^x - 1).   dL/dx = dL/dout * (1 if x > 0 else alpha*e^x)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = _real(alpha, "ELU alpha")
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Elementwise ELU."""
+        return as_tensor(x, np.dtype(np.float64), "ELU").elu(self.alpha)
+
+    def __repr__(self) -> str:
+        return f"ELU(alpha={self.alpha:g})"
+
+
+class Softmax(TensorModule):
+    """s = e^x / sum(e^x) along `axis` (stable).   dL/dx = s * (g - sum(g * s, axis)), g = dL/ds.
+
+    For training a classifier, prefer raw logits with ``cross_entropy``: it fuses softmax
+    and the log, which is both faster and more accurate.
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"Softmax axis must be an int, got {type(axis).__name__}: {axis!r}")
+        self.axis = int(axis)
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """Softmax along `axis`."""
+        return as_tensor(x, np.dtype(np.float64), "Softmax").softmax(self.axis)
+
+    def __repr__(self) -> str:
+        return f"Softmax(axis={self.axis})"
+
+
+ACTIVATION_MODULES: dict[str, type[TensorModule]] = {
+    "identity": Identity, "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid,
+    "leaky_relu": LeakyReLU, "elu": ELU, "softmax": Softmax,
+}
+
+
+def activation_module(name: str) -> TensorModule:
+    """A new activation module by name; a ValueError lists the valid names otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}: {name!r}")
+    try:
+        return ACTIVATION_MODULES[name]()
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; valid activations: "
+                         f"{', '.join(ACTIVATION_MODULES)}") from None
+
+
+# -- containers ------------------------------------------------------------------------------------
+
+class Sequential(TensorModule):
+    """Modules applied one after another: ``Sequential(Linear(4, 16), ReLU(), Linear(16, 3))``.
+
+    Indexable (``model[0]``; a slice gives a new Sequential sharing the modules) and sized.
+    Parameters are named ``layers.<index>.<name>``, e.g. ``layers.0.weight``.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            raise TypeError("Sequential takes the modules as separate arguments: "
+                            "Sequential(*modules), not Sequential([...])")
+        for i, module in enumerate(modules):
+            if not (isinstance(module, Module) and callable(module)):
+                raise TypeError(f"Sequential: argument {i} must be a callable Module, got "
+                                f"{type(module).__name__}: {module!r}")
+        self.layers = list(modules)
+
+    def forward(self, x: TensorLike) -> Tensor:
+        """The output of the last module, each module fed the previous one's output."""
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index: Union[int, slice]) -> Any:
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"Sequential indices must be ints or slices, got {type(index).__name__}")
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(f"Sequential index {index} out of range for {len(self.layers)} modules")
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)" if lines else "Sequential()"
+
+
+class TensorMLP(Sequential):
+    """A multilayer perceptron on tensors: Linear layers of `sizes`, `activation` between them.
+
+    ``TensorMLP([4, 16, 16, 3])`` is Linear(4, 16), ReLU, Linear(16, 16), ReLU, Linear(16, 3).
+    `output_activation` (None: linear output, which is what ``cross_entropy`` wants) is
+    appended after the last layer. All weights come from one Generator seeded by `seed`.
+    Records its arguments, so ``TensorMLP.load(path)`` rebuilds a saved model.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu",
+                 output_activation: Optional[str] = None, seed: Seed = 0,
+                 dtype: Any = np.float64) -> None:
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+            raise ValueError(f"TensorMLP sizes must list at least the input and output sizes, "
+                             f"e.g. [4, 16, 3], got {sizes!r}")
+        self.sizes = [_positive_int(size, f"TensorMLP sizes[{i}]") for i, size in enumerate(sizes)]
+        activation_module(activation)  # checked even when there is no hidden layer to use it
+        self.activation = activation
+        self.output_activation = output_activation
+        self.dtype = str(float_dtype(dtype))
+        rng = _generator(seed, "TensorMLP")
+        modules: list[Module] = []
+        for i in range(len(self.sizes) - 1):
+            if i > 0:
+                modules.append(activation_module(activation))
+            modules.append(Linear(self.sizes[i], self.sizes[i + 1], seed=rng, dtype=self.dtype))
+        if output_activation is not None:
+            modules.append(activation_module(output_activation))
+        super().__init__(*modules)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments (without the seed: loading replaces the weights)."""
+        return {"sizes": list(self.sizes), "activation": self.activation,
+                "output_activation": self.output_activation, "dtype": self.dtype}
+
+
+def tensor_mlp(sizes: Sequence[int], activation: str = "relu", output_activation: Optional[str] = None,
+               seed: Seed = 0, dtype: Any = np.float64) -> TensorMLP:
+    """``TensorMLP(sizes, activation, output_activation, seed, dtype)``: see `TensorMLP`."""
+    return TensorMLP(sizes, activation, output_activation, seed, dtype)
+
+
+__all__ = ["TensorModule", "Linear", "linear", "Sequential", "TensorMLP", "tensor_mlp",
+           "Identity", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softmax",
+           "ACTIVATION_MODULES", "activation_module", "as_tensor"]
