@@ -21,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = [
     "01_chain_rule_warmups.ipynb",
+    "04_iris_4443.ipynb",
+    "05_regression_to_xor.ipynb",
 ]
 CELL_TIMEOUT_S = 120
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
