@@ -23,6 +23,7 @@ NOTEBOOKS = [
     "01_chain_rule_warmups.ipynb",
     "04_iris_4443.ipynb",
     "05_regression_to_xor.ipynb",
+    "06_tensor_path.ipynb",
 ]
 CELL_TIMEOUT_S = 120
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
