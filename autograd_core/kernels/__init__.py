@@ -1,8 +1,10 @@
 """Numerical kernels for the Tensor engine: activations, softmax, cross-entropy, unbroadcast.
 
 All functions take and return numpy arrays (never Tensors), accept float32 and float64, keep
-the input dtype, and never modify their inputs. (This first version dispatches to the pure
-numpy references; the Numba kernels come next.)
+the input dtype, and never modify their inputs. Each one validates its arguments, then runs
+either the pure numpy reference (`reference.py`) or a Numba kernel (`compiled.py`), chosen
+per call from the array size and the kernel mode (see `dispatch.THRESHOLDS`, `switch`).
+Importing this package does not import Numba; the first kernel call does.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_core.kernels import checks, reference
+from autograd_core.kernels.dispatch import THRESHOLDS, compiled_kernels, route, thread_count
 from autograd_core.kernels.reference import ACTIVATIONS
-from autograd_core.kernels.switch import get_kernel_mode, kernel_mode, set_kernel_mode
+from autograd_core.kernels.switch import MODES, get_kernel_mode, kernel_mode, set_kernel_mode
 
 __all__ = [
     "ACTIVATIONS",
@@ -19,8 +22,24 @@ __all__ = [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward",
     "unbroadcast",
-    "get_kernel_mode", "set_kernel_mode", "kernel_mode",
+    "MODES", "get_kernel_mode", "set_kernel_mode", "kernel_mode", "THRESHOLDS",
 ]
+
+
+def _contiguous(array: np.ndarray) -> np.ndarray:
+    """`array` itself if C-contiguous, else a C-contiguous copy (kernels index flat memory)."""
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
+def _threads(path: str) -> tuple[int, ...]:
+    """Extra argument of the chunked parallel drivers: how many chunks (= threads) to use."""
+    return (thread_count(),) if path == "parallel" else ()
+
+
+def _axis_view_shape(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
+    """(outer, length, inner) such that reshaping to it puts `axis` in the middle."""
+    return (int(np.prod(shape[:axis], dtype=np.int64)), shape[axis],
+            int(np.prod(shape[axis + 1:], dtype=np.int64)))
 
 
 def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarray:
@@ -31,7 +50,15 @@ def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarr
     op = f"activation_forward({name!r})"
     checks.check_float_array(op, "x", x)
     param = checks.check_activation(op, name, param)
-    return reference.activation_forward(name, x, param)
+    path = route(f"{name}_forward", x.size)
+    if path == "numpy":
+        return reference.activation_forward(name, x, param)
+    kernels = compiled_kernels()
+    driver = getattr(kernels, f"activation_forward_{path}")
+    out = np.empty(x.shape, x.dtype)
+    driver(ACTIVATIONS.index(name), _contiguous(x).reshape(-1), out.reshape(-1),
+           x.dtype.type(param), *_threads(path))
+    return out
 
 
 def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
@@ -45,7 +72,43 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
     checks.check_float_array(op, "x", x)
     checks.check_same_layout(op, "x", x, out=out, grad=grad)
     param = checks.check_activation(op, name, param)
-    return reference.activation_backward(name, x, out, grad, param)
+    path = route(f"{name}_backward", x.size)
+    if path == "numpy":
+        return reference.activation_backward(name, x, out, grad, param)
+    kernels = compiled_kernels()
+    driver = getattr(kernels, f"activation_backward_{path}")
+    grad_x = np.empty(x.shape, x.dtype)
+    driver(ACTIVATIONS.index(name), _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
+           _contiguous(grad).reshape(-1), grad_x.reshape(-1), x.dtype.type(param),
+           *_threads(path))
+    return grad_x
+
+
+def _softmax_forward(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
+    """Run softmax or log-softmax, numpy or Numba; arguments already validated."""
+    path = route("softmax", x.size)
+    if path == "numpy":
+        return reference.log_softmax(x, axis) if log else reference.softmax(x, axis)
+    view = _axis_view_shape(x.shape, axis)
+    out = np.empty(x.shape, x.dtype)
+    driver = getattr(compiled_kernels(), f"softmax_{path}")
+    driver(_contiguous(x).reshape(view), out.reshape(view), log)
+    return out
+
+
+def _softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int, log: bool) -> np.ndarray:
+    """Run the softmax or log-softmax backward rule, numpy or Numba; arguments validated."""
+    path = route("softmax_backward", out.size)
+    if path == "numpy":
+        if log:
+            return reference.log_softmax_backward(out, grad, axis)
+        return reference.softmax_backward(out, grad, axis)
+    view = _axis_view_shape(out.shape, axis)
+    grad_x = np.empty(out.shape, out.dtype)
+    driver = getattr(compiled_kernels(), f"softmax_backward_{path}")
+    driver(_contiguous(out).reshape(view), _contiguous(grad).reshape(view),
+           grad_x.reshape(view), log)
+    return grad_x
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -53,7 +116,7 @@ def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     checks.check_float_array("softmax", "x", x)
     axis = checks.check_axis("softmax", axis, x.ndim)
     checks.check_reduction_length("softmax", x, axis)
-    return reference.softmax(x, axis)
+    return _softmax_forward(x, axis, log=False)
 
 
 def softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
@@ -62,7 +125,7 @@ def softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray
     checks.check_same_layout("softmax_backward", "out", out, grad=grad)
     axis = checks.check_axis("softmax_backward", axis, out.ndim)
     checks.check_reduction_length("softmax_backward", out, axis)
-    return reference.softmax_backward(out, grad, axis)
+    return _softmax_backward(out, grad, axis, log=False)
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -70,7 +133,7 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     checks.check_float_array("log_softmax", "x", x)
     axis = checks.check_axis("log_softmax", axis, x.ndim)
     checks.check_reduction_length("log_softmax", x, axis)
-    return reference.log_softmax(x, axis)
+    return _softmax_forward(x, axis, log=True)
 
 
 def log_softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
@@ -79,7 +142,7 @@ def log_softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.nda
     checks.check_same_layout("log_softmax_backward", "out", out, grad=grad)
     axis = checks.check_axis("log_softmax_backward", axis, out.ndim)
     checks.check_reduction_length("log_softmax_backward", out, axis)
-    return reference.log_softmax_backward(out, grad, axis)
+    return _softmax_backward(out, grad, axis, log=True)
 
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -91,7 +154,23 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     op = "softmax_cross_entropy"
     checks.check_logits(op, "logits", logits)
     targets = checks.check_targets(op, targets, *logits.shape, logits.dtype)
-    return reference.softmax_cross_entropy(logits, targets)
+    path = route("cross_entropy", logits.size)
+    if path == "numpy":
+        return reference.softmax_cross_entropy(logits, targets)
+    probs = np.empty(logits.shape, logits.dtype)
+    driver = getattr(compiled_kernels(), f"cross_entropy_{path}")
+    loss = driver(_contiguous(logits), *_label_and_probability_targets(targets, logits.dtype),
+                  probs)
+    return float(loss), probs
+
+
+def _label_and_probability_targets(targets: np.ndarray,
+                                   dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(labels, probabilities, use_labels) for the cross-entropy kernels, which take both
+    kinds so that one compiled function serves both; the unused one is an empty array."""
+    if targets.ndim == 1:
+        return _contiguous(targets), np.empty((0, 0), dtype), True
+    return np.empty(0, np.int64), _contiguous(targets), False
 
 
 def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
@@ -104,7 +183,14 @@ def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
     checks.check_logits(op, "probs", probs)
     targets = checks.check_targets(op, targets, *probs.shape, probs.dtype)
     grad = checks.check_real_number(op, "grad", grad)
-    return reference.softmax_cross_entropy_backward(probs, targets, grad)
+    path = route("cross_entropy_backward", probs.size)
+    if path == "numpy":
+        return reference.softmax_cross_entropy_backward(probs, targets, grad)
+    grad_logits = np.empty(probs.shape, probs.dtype)
+    driver = getattr(compiled_kernels(), f"cross_entropy_backward_{path}")
+    driver(_contiguous(probs), *_label_and_probability_targets(targets, probs.dtype),
+           probs.dtype.type(grad / probs.shape[0]), grad_logits)
+    return grad_logits
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -115,4 +201,41 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """
     checks.check_float_array("unbroadcast", "grad", grad)
     shape = checks.check_target_shape("unbroadcast", grad, shape)
-    return reference.unbroadcast(grad, shape)
+    if grad.shape == shape:
+        return grad
+    split = _summed_prefix_or_suffix(grad.shape, shape)
+    if split is None:
+        return reference.unbroadcast(grad, shape)
+    family, rows = split
+    path = route(family, grad.size)
+    if path == "numpy":
+        return reference.unbroadcast(grad, shape)
+    matrix = _contiguous(grad).reshape(rows, grad.size // rows if rows else 0)
+    total = np.empty(matrix.shape[1] if family == "column_sums" else rows, grad.dtype)
+    driver = getattr(compiled_kernels(), f"{family}_{path}")
+    if family == "column_sums":
+        driver(matrix, total, *_threads(path))
+    else:
+        driver(matrix, total)
+    return total.reshape(shape)
+
+
+def _summed_prefix_or_suffix(grad_shape: tuple[int, ...],
+                             shape: tuple[int, ...]) -> tuple[str, int] | None:
+    """Recognise the unbroadcasts that are one 2-D reduction of a reshaped gradient.
+
+    If every summed axis comes before every kept axis (a bias gradient: (n, m) -> (m,) or
+    (1, m)) it is ("column_sums", rows); if every summed axis comes after every kept axis
+    ((n, m) -> (n, 1)) it is ("row_sums", rows). Axes of length 1 in the gradient are
+    neutral. Anything else (or a sum of everything) returns None: numpy handles it.
+    """
+    aligned = (1,) * (len(grad_shape) - len(shape)) + shape
+    summed = [axis for axis, size in enumerate(aligned) if size == 1 and grad_shape[axis] != 1]
+    kept = [axis for axis, size in enumerate(aligned) if size != 1 and grad_shape[axis] != 1]
+    if not summed or not kept:
+        return None
+    if max(summed) < min(kept):
+        return "column_sums", int(np.prod(grad_shape[:max(summed) + 1], dtype=np.int64))
+    if min(summed) > max(kept):
+        return "row_sums", int(np.prod(grad_shape[:min(summed)], dtype=np.int64))
+    return None

@@ -1,12 +1,15 @@
-"""Which implementation the kernel functions use: Numba, numpy, or size-based choice.
+"""Which implementation the kernel functions use: Numba, numpy, or a size-based choice.
 
 Modes:
-- "auto"  : the Numba kernel for arrays at or above its family's size threshold, numpy below;
-- "numba" : always the Numba kernel, whatever the size (tests use it to exercise the kernels);
-- "numpy" : always the pure numpy reference.
+- "auto"     : per kernel family, numpy below a measured size, then the serial Numba kernel,
+               then the parallel one (thresholds in `autograd_core.kernels.THRESHOLDS`);
+- "serial"   : always the serial Numba kernel, whatever the size;
+- "parallel" : always the parallel Numba kernel, whatever the size;
+- "numpy"    : always the pure numpy reference.
+"serial" and "parallel" exist so that tests can run every compiled kernel on small inputs.
 
 The starting mode comes from the environment variable `CHAINRULE_NUMBA`, read once at import:
-unset, "1", "auto" -> "auto"; "0" -> "numpy"; "always" -> "numba".
+unset, "1" or "auto" -> "auto"; "0" -> "numpy"; "serial" or "parallel" -> that mode.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-MODES = ("auto", "numba", "numpy")
+MODES = ("auto", "serial", "parallel", "numpy")
 ENV_VARIABLE = "CHAINRULE_NUMBA"
-_ENV_TO_MODE = {"": "auto", "1": "auto", "auto": "auto", "0": "numpy", "always": "numba"}
+_ENV_TO_MODE = {"": "auto", "1": "auto", "auto": "auto", "0": "numpy",
+                "serial": "serial", "parallel": "parallel"}
 
 
 def mode_from_environment(environ: dict[str, str] | os._Environ = os.environ) -> str:
@@ -27,19 +31,20 @@ def mode_from_environment(environ: dict[str, str] | os._Environ = os.environ) ->
         return _ENV_TO_MODE[raw.strip().lower()]
     except KeyError:
         raise ValueError(f"{ENV_VARIABLE}={raw!r} is not understood; use 0 (numpy only), "
-                         "1 or auto (Numba above a size threshold), or always") from None
+                         "1 or auto (Numba above a size threshold), serial or parallel "
+                         "(always that Numba kernel)") from None
 
 
 _mode = mode_from_environment()
 
 
 def get_kernel_mode() -> str:
-    """The mode the kernel functions use right now: "auto", "numba" or "numpy"."""
+    """The mode the kernel functions use right now: "auto", "serial", "parallel" or "numpy"."""
     return _mode
 
 
 def set_kernel_mode(mode: str) -> str:
-    """Switch every kernel function to `mode` ("auto", "numba" or "numpy"); return the old mode."""
+    """Switch every kernel function to `mode` (one of MODES); return the previous mode."""
     global _mode
     if mode not in MODES:
         raise ValueError(f"unknown kernel mode {mode!r}; expected one of {MODES}")

@@ -1,0 +1,582 @@
+"""The Numba kernels (imported lazily by `autograd_core.kernels` on first use).
+
+Why everything Numba compiles lives in this one file: Numba's on-disk cache is invalidated
+by a hash of the *defining* file only, so a helper kept in another module could change
+without the cached kernels that inline it being recompiled. One file, one hash, no stale code.
+
+Why our own exp: Numba calls the C library's scalar exp/tanh, which cannot be vectorized,
+while numpy's are AVX-512; numba's math.tanh is ~10x slower than np.tanh here. The
+polynomial exp below is plain arithmetic that LLVM vectorizes, accurate to about 1 ulp.
+
+Layout conventions: every array argument is C-contiguous and already has the output dtype;
+elementwise kernels take flat 1-D arrays; axis-wise kernels take a 3-D view
+(outer, axis_length, inner) so that any axis of any array is handled without a transpose.
+Each kernel has a serial driver and a `parallel=True` driver, because the parallel start-up
+cost and the 2-core machine make each win at a different size (see THRESHOLDS in __init__).
+Parallel drivers that split work by thread take the count as an argument: calling
+numba.get_num_threads() inside a kernel makes Numba refuse to cache it (a dynamic global).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
+
+# FMA contraction only: it never changes results by more than the rounding it removes, and
+# unlike `reassoc` it keeps Cody-Waite range reduction and the rounding trick exact.
+CONTRACT = {"contract"}
+# Reductions may be re-associated so that LLVM vectorizes them (like numpy's pairwise sums).
+REDUCE = {"contract", "reassoc"}
+
+# Activation codes (the order of reference.ACTIVATIONS).
+RELU, TANH, SIGMOID, LEAKY_RELU, ELU = range(5)
+
+# Column-block width for axis-wise kernels over non-last axes: wide enough to vectorize,
+# small enough that the per-column accumulators stay in L1.
+COLUMN_BLOCK = 512
+
+
+# ---------------------------------------------------------------- bit casts for 2**k
+
+@intrinsic
+def _float64_from_bits(typingctx, bits):
+    """Reinterpret an int64 bit pattern as a float64 (how 2**k is built without ldexp)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """Reinterpret the low 32 bits of an int64 as a float32."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
+    return types.float32(types.int64), codegen
+
+
+# ---------------------------------------------------------------- vectorizable exp / expm1
+
+def fast_exp(v):
+    """exp(v) for float32/float64, branch-free so that loops calling it vectorize."""
+    raise NotImplementedError("fast_exp is only callable from Numba-compiled code")
+
+
+def fast_expm1(v):
+    """exp(v) - 1, accurate near 0 (a Taylor polynomial there, exp(v) - 1 elsewhere)."""
+    raise NotImplementedError("fast_expm1 is only callable from Numba-compiled code")
+
+
+@njit(inline="always")
+def _exp64(v):
+    # Clamp so that 2**k stays representable; NaN fails both tests and stays NaN.
+    if v < -745.2:
+        v = -745.2
+    if v > 709.8:
+        v = 709.8
+    # Round v/ln2 to an integer k by the 1.5 * 2**52 trick, then r = v - k ln2 in two parts.
+    k = (v * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+    r = (v - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+    # Taylor series of exp(r) to degree 13: |r| <= ln2/2 makes the remainder < 1e-17.
+    p = 1.6059043836821613e-10
+    p = p * r + 2.08767569878681e-09
+    p = p * r + 2.505210838544172e-08
+    p = p * r + 2.755731922398589e-07
+    p = p * r + 2.7557319223985893e-06
+    p = p * r + 2.48015873015873e-05
+    p = p * r + 1.984126984126984e-04
+    p = p * r + 1.3888888888888889e-03
+    p = p * r + 8.333333333333333e-03
+    p = p * r + 4.1666666666666664e-02
+    p = p * r + 1.6666666666666666e-01
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    # 2**k as two factors so that results in the subnormal range underflow gradually.
+    ki = np.int64(k)
+    half = ki >> 1
+    return (p * _float64_from_bits((half + 1023) << 52)) * _float64_from_bits((ki - half + 1023) << 52)
+
+
+_F32 = np.float32
+
+
+@njit(inline="always")
+def _exp32(v):
+    if v < _F32(-104.0):
+        v = _F32(-104.0)
+    if v > _F32(88.8):
+        v = _F32(88.8)
+    k = (v * _F32(1.44269504) + _F32(12582912.0)) - _F32(12582912.0)
+    r = (v - k * _F32(0.693359375)) - k * _F32(-2.12194440e-4)
+    # Cephes expf minimax polynomial on |r| <= ln2/2.
+    p = _F32(1.9875691500e-4)
+    p = p * r + _F32(1.3981999507e-3)
+    p = p * r + _F32(8.3334519073e-3)
+    p = p * r + _F32(4.1665795894e-2)
+    p = p * r + _F32(1.6666665459e-1)
+    p = p * r + _F32(5.0000001201e-1)
+    p = p * (r * r) + r + _F32(1.0)
+    ki = np.int64(k)
+    half = ki >> 1
+    return (p * _float32_from_bits((half + 127) << 23)) * _float32_from_bits((ki - half + 127) << 23)
+
+
+@njit(inline="always")
+def _expm1_64(v):
+    # Below ln2/2 in size exp(v) - 1 would cancel; the Taylor series to degree 14 is exact
+    # to ~1e-17 there. Both branches are computed and one selected, which vectorizes.
+    p = 1.1470745597729725e-11
+    p = p * v + 1.6059043836821613e-10
+    p = p * v + 2.08767569878681e-09
+    p = p * v + 2.505210838544172e-08
+    p = p * v + 2.755731922398589e-07
+    p = p * v + 2.7557319223985893e-06
+    p = p * v + 2.48015873015873e-05
+    p = p * v + 1.984126984126984e-04
+    p = p * v + 1.3888888888888889e-03
+    p = p * v + 8.333333333333333e-03
+    p = p * v + 4.1666666666666664e-02
+    p = p * v + 1.6666666666666666e-01
+    p = p * v + 0.5
+    p = p * v + 1.0
+    small = p * v
+    large = _exp64(v) - 1.0
+    return small if abs(v) < 0.34657359027997264 else large
+
+
+@njit(inline="always")
+def _expm1_32(v):
+    p = _F32(2.4801587e-05)
+    p = p * v + _F32(1.9841270e-04)
+    p = p * v + _F32(1.3888889e-03)
+    p = p * v + _F32(8.3333333e-03)
+    p = p * v + _F32(4.1666667e-02)
+    p = p * v + _F32(1.6666667e-01)
+    p = p * v + _F32(0.5)
+    p = p * v + _F32(1.0)
+    small = p * v
+    large = _exp32(v) - _F32(1.0)
+    return small if abs(v) < _F32(0.34657359) else large
+
+
+@overload(fast_exp, jit_options={"fastmath": CONTRACT, "error_model": "numpy"}, inline="always")
+def _fast_exp_overload(v):
+    if v == types.float64:
+        return lambda v: _exp64(v)
+    if v == types.float32:
+        return lambda v: _exp32(v)
+    return None
+
+
+@overload(fast_expm1, jit_options={"fastmath": CONTRACT, "error_model": "numpy"}, inline="always")
+def _fast_expm1_overload(v):
+    if v == types.float64:
+        return lambda v: _expm1_64(v)
+    if v == types.float32:
+        return lambda v: _expm1_32(v)
+    return None
+
+
+# ---------------------------------------------------------------- small reductions
+
+@njit(cache=True, error_model="numpy", fastmath=REDUCE)
+def _sum(a):
+    """Sum of a 1-D array, re-associated so that it vectorizes."""
+    total = a.dtype.type(0)
+    for i in range(a.size):
+        total += a[i]
+    return total
+
+
+@njit(cache=True, error_model="numpy", fastmath=REDUCE)
+def _dot(a, b):
+    """sum(a * b) of two 1-D arrays, vectorized."""
+    total = a.dtype.type(0)
+    for i in range(a.size):
+        total += a[i] * b[i]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def _max(a):
+    """Maximum of a non-empty 1-D array; four running maxima hide the compare latency.
+
+    A NaN may be skipped here, but then exp(NaN - max) still turns the whole row into NaN."""
+    n = a.size
+    m0 = m1 = m2 = m3 = a[0]
+    i = 0
+    while i + 4 <= n:
+        m0 = a[i] if a[i] > m0 else m0
+        m1 = a[i + 1] if a[i + 1] > m1 else m1
+        m2 = a[i + 2] if a[i + 2] > m2 else m2
+        m3 = a[i + 3] if a[i + 3] > m3 else m3
+        i += 4
+    while i < n:
+        m0 = a[i] if a[i] > m0 else m0
+        i += 1
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    return m2 if m2 > m0 else m0
+
+
+# ---------------------------------------------------------------- activations
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _activation_forward_block(code, x, out, param):
+    """out = f(x) elementwise on 1-D arrays; one loop per activation so each vectorizes."""
+    zero = x.dtype.type(0)
+    one = x.dtype.type(1)
+    if code == RELU:
+        for i in range(x.size):
+            # `not (v <= 0)` keeps NaN as NaN, like np.maximum.
+            out[i] = x[i] if not x[i] <= zero else zero
+    elif code == TANH:
+        two = one + one
+        for i in range(x.size):
+            # tanh|v| = -t / (t + 2) with t = expm1(-2|v|): no cancellation near 0, no overflow.
+            t = fast_expm1(-(abs(x[i]) + abs(x[i])))
+            magnitude = -t / (t + two)
+            out[i] = magnitude if x[i] >= zero else -magnitude
+    elif code == SIGMOID:
+        for i in range(x.size):
+            e = fast_exp(-abs(x[i]))
+            r = one / (one + e)
+            out[i] = r if x[i] >= zero else e * r
+    elif code == LEAKY_RELU:
+        for i in range(x.size):
+            out[i] = x[i] if x[i] > zero else x[i] * param
+    else:
+        for i in range(x.size):
+            # Only the non-positive part is exponentiated (exp of a large x would overflow);
+            # `zero if x >= 0 else x` rather than min() so that NaN stays NaN.
+            out[i] = x[i] if x[i] > zero else param * fast_expm1(zero if x[i] >= zero else x[i])
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _activation_backward_block(code, x, out, grad, grad_x, param):
+    """grad_x = grad * f'(x) elementwise, f' written through x or the forward output."""
+    zero = x.dtype.type(0)
+    one = x.dtype.type(1)
+    if code == RELU:
+        for i in range(x.size):
+            grad_x[i] = grad[i] * (one if x[i] > zero else zero)
+    elif code == TANH:
+        for i in range(x.size):
+            grad_x[i] = grad[i] * (one - out[i] * out[i])
+    elif code == SIGMOID:
+        for i in range(x.size):
+            grad_x[i] = grad[i] * out[i] * (one - out[i])
+    elif code == LEAKY_RELU:
+        for i in range(x.size):
+            grad_x[i] = grad[i] * (one if x[i] > zero else param)
+    else:
+        for i in range(x.size):
+            slope = param * fast_exp(zero if x[i] >= zero else x[i])
+            grad_x[i] = grad[i] * (one if x[i] > zero else slope)
+
+
+@njit(cache=True, error_model="numpy")
+def _chunk_bounds(n, chunks, chunk):
+    """[start, stop) of chunk `chunk` of `chunks`, starts aligned to 64 elements."""
+    size = ((n + chunks - 1) // chunks + 63) // 64 * 64
+    start = min(chunk * size, n)
+    return start, min(start + size, n)
+
+
+@njit(cache=True, error_model="numpy")
+def activation_forward_serial(code, x, out, param):
+    """Serial driver of the activation forward kernel."""
+    _activation_forward_block(code, x, out, param)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def activation_forward_parallel(code, x, out, param, chunks):
+    """Parallel driver: `chunks` (the thread count) contiguous chunks."""
+    for chunk in prange(chunks):
+        start, stop = _chunk_bounds(x.size, chunks, chunk)
+        _activation_forward_block(code, x[start:stop], out[start:stop], param)
+
+
+@njit(cache=True, error_model="numpy")
+def activation_backward_serial(code, x, out, grad, grad_x, param):
+    """Serial driver of the activation backward kernel."""
+    _activation_backward_block(code, x, out, grad, grad_x, param)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def activation_backward_parallel(code, x, out, grad, grad_x, param, chunks):
+    """Parallel driver: `chunks` (the thread count) contiguous chunks."""
+    for chunk in prange(chunks):
+        start, stop = _chunk_bounds(x.size, chunks, chunk)
+        _activation_backward_block(code, x[start:stop], out[start:stop],
+                                   grad[start:stop], grad_x[start:stop], param)
+
+
+# ---------------------------------------------------------------- softmax / log-softmax
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _softmax_row(x, out, log):
+    """Softmax (or log-softmax if `log`) of one contiguous row, shifted by its max."""
+    m = _max(x)
+    for j in range(x.size):
+        out[j] = fast_exp(x[j] - m)
+    total = _sum(out)
+    if log:
+        log_total = math.log(total)
+        for j in range(x.size):
+            out[j] = (x[j] - m) - log_total
+    else:
+        inverse = x.dtype.type(1) / total
+        for j in range(x.size):
+            out[j] *= inverse
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _softmax_columns(x, out, o, first, last, log):
+    """Softmax along axis 1 of x[o, :, first:last], with one accumulator per column."""
+    width = last - first
+    peak = x[o, 0, first:last].copy()
+    for j in range(1, x.shape[1]):
+        for c in range(width):
+            v = x[o, j, first + c]
+            peak[c] = v if v > peak[c] else peak[c]
+    total = np.zeros(width, x.dtype)
+    for j in range(x.shape[1]):
+        for c in range(width):
+            e = fast_exp(x[o, j, first + c] - peak[c])
+            out[o, j, first + c] = e
+            total[c] += e
+    if log:
+        for c in range(width):
+            total[c] = math.log(total[c])
+        for j in range(x.shape[1]):
+            for c in range(width):
+                out[o, j, first + c] = (x[o, j, first + c] - peak[c]) - total[c]
+    else:
+        for c in range(width):
+            total[c] = x.dtype.type(1) / total[c]
+        for j in range(x.shape[1]):
+            for c in range(width):
+                out[o, j, first + c] *= total[c]
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _softmax_backward_row(out, grad, grad_x, log):
+    """Softmax: s*(g - sum g s). Log-softmax: g - exp(y) * sum g. On one contiguous row."""
+    if log:
+        total = _sum(grad)
+        for j in range(out.size):
+            grad_x[j] = grad[j] - fast_exp(out[j]) * total
+    else:
+        total = _dot(grad, out)
+        for j in range(out.size):
+            grad_x[j] = out[j] * (grad[j] - total)
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _softmax_backward_columns(out, grad, grad_x, o, first, last, log):
+    """The softmax / log-softmax backward rule along axis 1 of out[o, :, first:last]."""
+    width = last - first
+    total = np.zeros(width, out.dtype)
+    for j in range(out.shape[1]):
+        for c in range(width):
+            if log:
+                total[c] += grad[o, j, first + c]
+            else:
+                total[c] += grad[o, j, first + c] * out[o, j, first + c]
+    for j in range(out.shape[1]):
+        for c in range(width):
+            g = grad[o, j, first + c]
+            y = out[o, j, first + c]
+            grad_x[o, j, first + c] = g - fast_exp(y) * total[c] if log else y * (g - total[c])
+
+
+@njit(cache=True, error_model="numpy")
+def _column_blocks(inner):
+    return (inner + COLUMN_BLOCK - 1) // COLUMN_BLOCK
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_serial(x, out, log):
+    """Serial driver: softmax over axis 1 of the 3-D views x, out."""
+    outer, length, inner = x.shape
+    if inner == 1:
+        rows, out_rows = x.reshape(outer, length), out.reshape(outer, length)
+        for o in range(outer):
+            _softmax_row(rows[o], out_rows[o], log)
+    else:
+        for o in range(outer):
+            _softmax_columns(x, out, o, 0, inner, log)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def softmax_parallel(x, out, log):
+    """Parallel driver: rows (or blocks of columns) are independent tasks."""
+    outer, length, inner = x.shape
+    if inner == 1:
+        rows, out_rows = x.reshape(outer, length), out.reshape(outer, length)
+        for o in prange(outer):
+            _softmax_row(rows[o], out_rows[o], log)
+    else:
+        blocks = _column_blocks(inner)
+        for task in prange(outer * blocks):
+            o, block = task // blocks, task % blocks
+            first = block * COLUMN_BLOCK
+            _softmax_columns(x, out, o, first, min(first + COLUMN_BLOCK, inner), log)
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_backward_serial(out, grad, grad_x, log):
+    """Serial driver of the softmax / log-softmax backward kernel (axis 1 of 3-D views)."""
+    outer, length, inner = out.shape
+    if inner == 1:
+        out2, grad2 = out.reshape(outer, length), grad.reshape(outer, length)
+        grad_x2 = grad_x.reshape(outer, length)
+        for o in range(outer):
+            _softmax_backward_row(out2[o], grad2[o], grad_x2[o], log)
+    else:
+        for o in range(outer):
+            _softmax_backward_columns(out, grad, grad_x, o, 0, inner, log)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def softmax_backward_parallel(out, grad, grad_x, log):
+    """Parallel driver of the softmax / log-softmax backward kernel."""
+    outer, length, inner = out.shape
+    if inner == 1:
+        out2, grad2 = out.reshape(outer, length), grad.reshape(outer, length)
+        grad_x2 = grad_x.reshape(outer, length)
+        for o in prange(outer):
+            _softmax_backward_row(out2[o], grad2[o], grad_x2[o], log)
+    else:
+        blocks = _column_blocks(inner)
+        for task in prange(outer * blocks):
+            o, block = task // blocks, task % blocks
+            first = block * COLUMN_BLOCK
+            _softmax_backward_columns(out, grad, grad_x, o, first,
+                                      min(first + COLUMN_BLOCK, inner), log)
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _cross_entropy_row(logits, probs, labels, targets, row, use_labels):
+    """Write softmax(logits[row]) into probs[row]; return -sum_c t_c log p_c for that row."""
+    x = logits[row]
+    p = probs[row]
+    m = _max(x)
+    for j in range(x.size):
+        p[j] = fast_exp(x[j] - m)
+    total = _sum(p)
+    log_total = math.log(total)
+    inverse = x.dtype.type(1) / total
+    for j in range(x.size):
+        p[j] *= inverse
+    if use_labels:
+        return -((x[labels[row]] - m) - log_total)
+    t = targets[row]
+    loss = x.dtype.type(0)
+    for j in range(x.size):
+        loss -= t[j] * ((x[j] - m) - log_total)
+    return loss
+
+
+@njit(cache=True, error_model="numpy")
+def cross_entropy_serial(logits, labels, targets, use_labels, probs):
+    """Serial driver: fills probs, returns the mean loss (accumulated in float64)."""
+    loss = 0.0
+    for row in range(logits.shape[0]):
+        loss += _cross_entropy_row(logits, probs, labels, targets, row, use_labels)
+    return loss / logits.shape[0]
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def cross_entropy_parallel(logits, labels, targets, use_labels, probs):
+    """Parallel driver: rows are independent; prange reduces the loss sum."""
+    loss = 0.0
+    for row in prange(logits.shape[0]):
+        loss += _cross_entropy_row(logits, probs, labels, targets, row, use_labels)
+    return loss / logits.shape[0]
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits):
+    p = probs[row]
+    g = grad_logits[row]
+    if use_labels:
+        for j in range(p.size):
+            g[j] = p[j] * scale
+        g[labels[row]] = (p[labels[row]] - p.dtype.type(1)) * scale
+    else:
+        t = targets[row]
+        for j in range(p.size):
+            g[j] = (p[j] - t[j]) * scale
+
+
+@njit(cache=True, error_model="numpy")
+def cross_entropy_backward_serial(probs, labels, targets, use_labels, scale, grad_logits):
+    """Serial driver: grad_logits = scale * (probs - onehot(targets))."""
+    for row in range(probs.shape[0]):
+        _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def cross_entropy_backward_parallel(probs, labels, targets, use_labels, scale, grad_logits):
+    """Parallel driver of the cross-entropy backward kernel."""
+    for row in prange(probs.shape[0]):
+        _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits)
+
+
+# ---------------------------------------------------------------- unbroadcast sums
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
+def _add_rows(grad, first, last, total):
+    """total += sum of grad[first:last] (rows of a 2-D array), row by row like numpy."""
+    for r in range(first, last):
+        for c in range(grad.shape[1]):
+            total[c] += grad[r, c]
+
+
+@njit(cache=True, error_model="numpy")
+def column_sums_serial(grad, total):
+    """total[c] = sum_r grad[r, c] (the bias-gradient reduction)."""
+    total[:] = 0
+    _add_rows(grad, 0, grad.shape[0], total)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def column_sums_parallel(grad, total, chunks):
+    """Each of `chunks` tasks sums a block of rows into a private partial; partials added last."""
+    chunks = max(1, min(chunks, grad.shape[0]))
+    partials = np.zeros((chunks, grad.shape[1]), grad.dtype)
+    for chunk in prange(chunks):
+        first = chunk * grad.shape[0] // chunks
+        last = (chunk + 1) * grad.shape[0] // chunks
+        _add_rows(grad, first, last, partials[chunk])
+    total[:] = 0
+    for chunk in range(chunks):
+        total += partials[chunk]
+
+
+@njit(cache=True, error_model="numpy")
+def row_sums_serial(grad, total):
+    """total[r] = sum_c grad[r, c]."""
+    for r in range(grad.shape[0]):
+        total[r] = _sum(grad[r])
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def row_sums_parallel(grad, total):
+    """Rows are independent tasks."""
+    for r in prange(grad.shape[0]):
+        total[r] = _sum(grad[r])
