@@ -58,6 +58,10 @@ def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.
         data = data.data
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"{what} must be real numbers, got {type(data).__name__}: {data!r}")
+    if isinstance(data, (list, tuple)) and _holds_tensor(data):
+        # numpy would read their data and silently cut them out of the graph.
+        raise TypeError(f"{what} must be real numbers, got a {type(data).__name__} holding "
+                        "Tensors: to combine Tensors in the graph use stack or concatenate")
     try:
         raw = np.asarray(data)
     except ValueError as error:  # ragged nested lists
@@ -67,6 +71,12 @@ def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.
         raise TypeError(f"{what} must be real numbers, got {type(data).__name__} "
                         f"of dtype {raw.dtype}{hint}")
     return np.array(raw, dtype=dtype)
+
+
+def _holds_tensor(items: Union[list, tuple]) -> bool:
+    """Whether a (nested) list or tuple contains a Tensor anywhere."""
+    return any(isinstance(item, Tensor) or (isinstance(item, (list, tuple)) and _holds_tensor(item))
+               for item in items)
 
 
 class Tensor:

@@ -168,9 +168,10 @@ def _matmul_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray, need_a: bool,
     """
     x2 = x[np.newaxis, :] if x.ndim == 1 else x
     y2 = y[:, np.newaxis] if y.ndim == 1 else y
-    g2 = np.expand_dims(g, -2) if x.ndim == 1 else g
-    if y.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+    promoted = g.shape + (1,) if y.ndim == 1 else g.shape
+    if x.ndim == 1:
+        promoted = promoted[:-1] + (1,) + promoted[-1:]
+    g2 = g.reshape(promoted)
     grad_a = grad_b = None
     if need_a:
         grad_a = sum_to(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)

@@ -115,6 +115,8 @@ def _activation(x: Tensor, name: str, param: float = 0.0) -> Tensor:
     """out = f(x) elementwise.   dL/dx = dL/dout * f'(x), from `kernels.activation_backward`."""
     data = x.data
     out = kernels.activation_forward(name, data, param)
+    if type(out) is not np.ndarray:  # numpy ufuncs turn a 0-d array into a scalar
+        out = np.asarray(out)
     if not (GRAD_MODE.enabled and x.requires_grad):
         return constant(out)
 

@@ -1,0 +1,188 @@
+"""Every bad input to a Tensor raises a clear error naming the problem: the type, both
+shapes and the op, or the offending value. Never a bare numpy traceback."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from autograd_core import Tensor, concatenate, stack, where
+
+
+@pytest.mark.parametrize("data, type_name", [
+    ("abc", "str"), (None, "NoneType"), (b"01", "bytes"), ([1.0, "a"], "list"),
+    (np.array([1, None], dtype=object), "ndarray"), (1 + 2j, "complex"),
+    (np.array([1j, 2.0]), "complex128"), ({"a": 1}, "dict"),
+])
+def test_non_numeric_data_is_a_type_error_naming_the_type(data, type_name):
+    with pytest.raises(TypeError, match=type_name):
+        Tensor(data)
+
+
+def test_a_list_of_tensors_points_to_stack():
+    """numpy could read their data, but the result would be silently cut out of the graph."""
+    with pytest.raises(TypeError, match="stack"):
+        Tensor([Tensor([1.0]), Tensor([2.0])])
+    with pytest.raises(TypeError, match="stack"):
+        Tensor([[1.0], [Tensor(2.0)]])
+
+
+def test_ragged_lists_are_rejected():
+    with pytest.raises(ValueError, match="rectangular"):
+        Tensor([[1.0, 2.0], [3.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, "complex128", "bogus"])
+def test_only_float64_and_float32_dtypes(dtype):
+    with pytest.raises(TypeError, match="float64 or float32"):
+        Tensor([1.0], dtype=dtype)
+
+
+def test_constructor_argument_types():
+    with pytest.raises(TypeError, match="requires_grad must be a bool"):
+        Tensor([1.0], requires_grad="yes")
+    with pytest.raises(TypeError, match="label must be a str"):
+        Tensor([1.0], label=3)
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    a, b = Tensor(np.ones((3, 4))), Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"^matmul: \(3, 4\) @ \(5, 2\)"):
+        a @ b
+    with pytest.raises(ValueError, match=r"matmul: \(2, 3, 4\) @ \(3, 4, 5\)"):
+        Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((3, 4, 5)))
+    with pytest.raises(ValueError, match=r"matmul: \(\) @ \(3,\).*use \*"):
+        Tensor(2.0) @ Tensor(np.ones(3))
+
+
+@pytest.mark.parametrize("op, name, symbol", [
+    (lambda a, b: a + b, "add", "+"), (lambda a, b: a - b, "sub", "-"),
+    (lambda a, b: a * b, "mul", "*"), (lambda a, b: a / b, "div", "/"),
+    (lambda a, b: a ** b, "pow", "**"),
+])
+def test_broadcast_mismatch_names_the_op_and_both_shapes(op, name, symbol):
+    message = re.escape(f"{name}: shapes (2, 3) {symbol} (4,) do not broadcast")
+    with pytest.raises(ValueError, match=message):
+        op(Tensor(np.ones((2, 3))), Tensor(np.ones(4)))
+
+
+@pytest.mark.parametrize("operand", ["a", None, [1, "x"], 1j])
+def test_bad_operands_name_the_op(operand):
+    with pytest.raises(TypeError, match="mul"):
+        Tensor([1.0]) * operand
+
+
+def test_backward_errors():
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(ValueError, match=r"shape \(3, 4\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(4, 3\) but the tensor has shape \(3, 4\)"):
+        y.backward(np.ones((4, 3)))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).backward()
+    with pytest.raises(TypeError, match="backward grad must be real numbers"):
+        y.backward("ones")
+    assert x.grad is None  # nothing ran
+
+
+def test_reduction_axis_errors():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="sum: axis 2 is out of range"):
+        x.sum(axis=2)
+    with pytest.raises(ValueError, match="mean: axis .* names the same axis twice"):
+        x.mean(axis=(0, -2))
+    with pytest.raises(TypeError, match="max: axis must be an int"):
+        x.max(axis=1.5)
+    with pytest.raises(ValueError, match=r"axis=\(\) is ambiguous"):
+        x.sum(axis=())
+    with pytest.raises(TypeError, match="keepdims must be a bool"):
+        x.sum(keepdims="no")
+    with pytest.raises(ValueError, match=r"max: cannot take the max over an empty axis of shape \(0, 3\)"):
+        Tensor(np.ones((0, 3))).max(axis=0)
+
+
+def test_shape_op_errors():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape \(2, 3\) \(6 elements\) into \(4,\)"):
+        x.reshape(4)
+    with pytest.raises(TypeError, match="reshape: the shape must be ints"):
+        x.reshape(2.0, 3)
+    with pytest.raises(ValueError, match=r"transpose: axes \(0, 0\) are not a permutation"):
+        x.transpose(0, 0)
+    with pytest.raises(IndexError, match=r"getitem: .* shape \(2, 3\)"):
+        x[5]
+    with pytest.raises(IndexError, match=r"getitem"):
+        x[np.array([True, False, True])]
+    with pytest.raises(TypeError, match="not a Tensor"):
+        x[Tensor([0.0])]
+
+
+def test_concatenate_and_stack_errors():
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"concatenate: shapes \[\(2, 3\), \(2, 4\)\] must agree"):
+        concatenate([a, b], axis=0)
+    with pytest.raises(ValueError, match=r"stack: every tensor must have the same shape"):
+        stack([a, b])
+    with pytest.raises(ValueError, match="at least one tensor"):
+        concatenate([])
+    with pytest.raises(TypeError, match="list or tuple of Tensors"):
+        stack(a)
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        concatenate([a, a], axis=3)
+    with pytest.raises(ValueError, match="0-d tensors"):
+        concatenate([Tensor(1.0), Tensor(2.0)])
+
+
+def test_function_errors():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"softmax: axis 2 is out of range for a tensor of shape \(2, 3\)"):
+        x.softmax(axis=2)
+    with pytest.raises(ValueError, match="log_softmax: needs a tensor with at least one dimension"):
+        Tensor(1.0).log_softmax()
+    with pytest.raises(ValueError, match="clip: give at least one of min and max"):
+        x.clip()
+    with pytest.raises(TypeError, match="clip: min must be a real number"):
+        x.clip("0")
+    with pytest.raises(TypeError, match="where: condition must be a boolean array, got dtype float64"):
+        where(np.ones(3), x, 0.0)
+    with pytest.raises(TypeError, match="not a Tensor"):
+        where(x, x, 0.0)
+    with pytest.raises(ValueError, match=r"where: shapes condition \(4,\)"):
+        where(np.ones(4, bool), x, 0.0)
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number"):
+        x.leaky_relu("0.1")
+    with pytest.raises(TypeError, match="elu: alpha must be a real number"):
+        x.elu(None)
+
+
+def test_from_op_errors():
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match="every parent must be a Tensor"):
+        Tensor.from_op(x.data, (x.data,), "bad", lambda g: (g,))
+    with pytest.raises(TypeError, match="backward must be callable"):
+        Tensor.from_op(x.data, (x,), "bad", None)
+    wrong_count = Tensor.from_op(x.data.sum(), (x,), "two_grads", lambda g: (g, g))
+    with pytest.raises(ValueError, match="two_grads: backward must return a tuple of 1 gradient"):
+        wrong_count.backward()
+    wrong_shape = Tensor.from_op(x.data.sum(), (x,), "flat", lambda g: (np.ones(4),))
+    with pytest.raises(ValueError, match=r"flat: backward returned a gradient of shape \(4,\) for "
+                                         r"parent 0 of shape \(2, 2\)"):
+        wrong_shape.backward()
+
+
+def test_numpy_functions_refuse_tensors_instead_of_leaving_the_graph():
+    with pytest.raises(TypeError):
+        np.exp(Tensor([1.0], requires_grad=True))
+
+
+def test_conversions_of_many_elements_are_refused():
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"item: .* shape \(2,\)"):
+        x.item()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x)
+    with pytest.raises(TypeError, match="0-d"):
+        len(Tensor(1.0))
