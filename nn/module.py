@@ -74,6 +74,27 @@ class _ClassOrInstanceMethod:
         return types.MethodType(self.__func__, owner if instance is None else instance)
 
 
+def _walk_attributes(module: "Module", prefix: str, seen: set[int]) -> Iterator[tuple[str, Any]]:
+    for name, attribute in vars(module).items():
+        if not name.startswith("_"):
+            yield from _walk_member(prefix + name, attribute, seen)
+
+
+def _walk_member(name: str, attribute: Any, seen: set[int]) -> Iterator[tuple[str, Any]]:
+    # `seen` holds the ids already walked: a module or parameter reachable twice keeps its first name.
+    if isinstance(attribute, Module):
+        if id(attribute) not in seen:
+            seen.add(id(attribute))
+            yield name, attribute
+            yield from _walk_attributes(attribute, name + ".", seen)
+    elif isinstance(attribute, (list, tuple)):
+        for index, item in enumerate(attribute):
+            yield from _walk_member(f"{name}.{index}", item, seen)
+    elif is_parameter(attribute) and id(attribute) not in seen:
+        seen.add(id(attribute))
+        yield name, attribute
+
+
 class Module:
     """Base class of every network: parameters, gradients, train/eval mode, saving and loading.
 
@@ -104,27 +125,7 @@ class Module:
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         """(dotted name, sub-module or parameter), depth first in definition order, each once."""
-        seen = {id(self)}  # a module or parameter reachable twice keeps its first name
-
-        def attributes(module: Module, prefix: str) -> Iterator[tuple[str, Any]]:
-            for name, attribute in vars(module).items():
-                if not name.startswith("_"):
-                    yield from member(prefix + name, attribute)
-
-        def member(name: str, attribute: Any) -> Iterator[tuple[str, Any]]:
-            if isinstance(attribute, Module):
-                if id(attribute) not in seen:
-                    seen.add(id(attribute))
-                    yield name, attribute
-                    yield from attributes(attribute, name + ".")
-            elif isinstance(attribute, (list, tuple)):
-                for index, item in enumerate(attribute):
-                    yield from member(f"{name}.{index}", item)
-            elif is_parameter(attribute) and id(attribute) not in seen:
-                seen.add(id(attribute))
-                yield name, attribute
-
-        return attributes(self, "")
+        return _walk_attributes(self, "", seen={id(self)})
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """(dotted name, parameter) for every parameter, in attribute definition order."""
