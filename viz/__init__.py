@@ -1,0 +1,30 @@
+"""chainrule's pictures: gradient graphs, the backward stepper and its HTML player, plots.
+
+- `draw_graph(root)`: a computation graph as a Graphviz drawing (renders with or without
+  Graphviz's ``dot`` executable); `save_svg(root_or_graph, path)` writes it as SVG.
+- `draw_step(root, k)`, `Stepper(root)`, `backprop_player(root, path)`: the backward pass one
+  chain-rule step at a time, as drawings and as a self-contained HTML player.
+- `plot_history`, `plot_decision_boundary`: matplotlib figures (the `notebooks` extra),
+  imported on first use so that drawing graphs never needs matplotlib.
+"""
+
+from typing import Any
+
+from viz.graph import draw_graph, save_svg
+from viz.render import GradientGraph, RendererUnavailableError
+from viz.stepper import Stepper, backprop_player, draw_step
+
+__all__ = [
+    "draw_graph", "save_svg", "GradientGraph", "RendererUnavailableError",
+    "draw_step", "backprop_player", "Stepper",
+    "plot_history", "plot_decision_boundary",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The plots need matplotlib, an optional extra: import it only when a plot is asked for.
+    if name in ("plot_history", "plot_decision_boundary"):
+        from viz import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")
