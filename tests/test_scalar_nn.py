@@ -230,3 +230,26 @@ def test_config_rebuilds_the_architecture():
     assert repr(rebuilt) == repr(model)
     assert Layer(**Layer(2, 3, "relu").config()).config() == {"nin": 2, "nout": 3, "activation": "relu"}
     assert Neuron(**Neuron(5, "sigmoid").config()).config() == {"nin": 5, "activation": "sigmoid"}
+
+
+def test_relu_mlp_matches_micrograd_with_the_same_weights():
+    from micrograd.engine import Value as MicrogradValue
+    from micrograd.nn import MLP as MicrogradMLP
+
+    model = MLP(3, [4, 4, 1], activation="relu", seed=2)
+    twin = MicrogradMLP(3, [4, 4, 1])  # ReLU hidden layers and a linear output, like ours
+    pairs = []
+    for layer, twin_layer in zip(model.layers, twin.layers):
+        for neuron, twin_neuron in zip(layer.neurons, twin_layer.neurons):
+            neuron.b.data = 0.1
+            for ours, theirs in zip(neuron.w + [neuron.b], twin_neuron.parameters()):
+                theirs.data = ours.data
+                pairs.append((ours, theirs))
+    x = [0.3, -1.2, 0.8]
+    out, twin_out = model(x), twin([MicrogradValue(v) for v in x])
+    out.backward()
+    twin_out.backward()
+    # Same summation order (bias first, then w_i x_i left to right): the same floats.
+    assert out.data == twin_out.data
+    assert sum(ours.grad != 0.0 for ours, _ in pairs) > len(pairs) // 2  # most ReLUs are active
+    assert [ours.grad for ours, _ in pairs] == pytest.approx([theirs.grad for _, theirs in pairs], rel=1e-15)
