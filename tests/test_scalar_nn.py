@@ -251,5 +251,5 @@ def test_relu_mlp_matches_micrograd_with_the_same_weights():
     twin_out.backward()
     # Same summation order (bias first, then w_i x_i left to right): the same floats.
     assert out.data == twin_out.data
-    assert sum(ours.grad != 0.0 for ours, _ in pairs) > len(pairs) // 2  # most ReLUs are active
+    assert sum(ours.grad != 0.0 for ours, _ in pairs) >= 10  # gradients reach many parameters
     assert [ours.grad for ours, _ in pairs] == pytest.approx([theirs.grad for _, theirs in pairs], rel=1e-15)
