@@ -131,14 +131,17 @@ class Tensor:
         if not callable(backward):
             raise TypeError(f"from_op({op!r}): backward must be callable, got "
                             f"{type(backward).__name__}")
-        parents = tuple(parents)
+        parents = parents if type(parents) is tuple else tuple(parents)
+        recorded = False
         for parent in parents:
             if not isinstance(parent, Tensor):
                 raise TypeError(f"from_op({op!r}): every parent must be a Tensor, got "
                                 f"{type(parent).__name__}")
-        if not (isinstance(data, np.ndarray) and data.dtype in FLOAT_DTYPES):
+            recorded = recorded or parent.requires_grad
+        # dtype.char "d"/"f" is float64/float32: the cheapest exact test on this hot path.
+        if type(data) is not np.ndarray or data.dtype.char not in "df":
             data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
-        if not (GRAD_MODE.enabled and any(parent.requires_grad for parent in parents)):
+        if not (recorded and GRAD_MODE.enabled):
             return constant(data)
         return record(data, parents, op, _checked_backward(backward, parents, op))
 
@@ -474,26 +477,28 @@ def _checked_backward(backward: BackwardFunction, parents: tuple, op: str) -> Ba
 
     The wrapper keeps only the parents' shapes and flags, never the Tensors themselves.
     """
-    shapes = tuple(parent.shape for parent in parents)
-    needed = tuple(parent.requires_grad for parent in parents)
+    shapes = [parent.data.shape for parent in parents]
+    needed = [parent.requires_grad for parent in parents]
+    count = len(shapes)
 
-    def checked(upstream: np.ndarray) -> tuple:
+    def checked(upstream: np.ndarray) -> list:
         gradients = backward(upstream)
-        if not isinstance(gradients, (tuple, list)) or len(gradients) != len(shapes):
-            count = len(gradients) if isinstance(gradients, (tuple, list)) else type(gradients).__name__
-            raise ValueError(f"{op}: backward must return a tuple of {len(shapes)} gradient(s), "
-                             f"one per parent, got {count}")
+        if type(gradients) not in (tuple, list) or len(gradients) != count:
+            got = len(gradients) if isinstance(gradients, (tuple, list)) else type(gradients).__name__
+            raise ValueError(f"{op}: backward must return a tuple of {count} gradient(s), "
+                             f"one per parent, got {got}")
         checked_gradients = []
-        for i, (gradient, shape, need) in enumerate(zip(gradients, shapes, needed)):
-            if gradient is None or not need:
+        for i, gradient in enumerate(gradients):
+            if gradient is None or not needed[i]:
                 checked_gradients.append(None)
                 continue
-            gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if gradient.shape != shape:
+            if type(gradient) is not np.ndarray:
+                gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if gradient.shape != shapes[i]:
                 raise ValueError(f"{op}: backward returned a gradient of shape {gradient.shape} "
-                                 f"for parent {i} of shape {shape}")
+                                 f"for parent {i} of shape {shapes[i]}")
             checked_gradients.append(gradient)
-        return tuple(checked_gradients)
+        return checked_gradients
     return checked
 
 
