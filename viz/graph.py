@@ -20,6 +20,8 @@ from __future__ import annotations
 import numbers
 import os
 import pathlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
@@ -56,6 +58,10 @@ MONO_FONT = "Courier,monospace"
 
 _REQUIRED_ATTRIBUTES = ("parents", "op", "label", "data", "grad")
 
+NO_BREAK_SPACE = "\u00a0"
+# Spaces that Graphviz would drop: at the start or end of a line, or after another space.
+_KEPT_SPACES = re.compile(r"^ +| +$|(?<= ) +", re.MULTILINE)
+
 
 # -- formatting ------------------------------------------------------------------------
 
@@ -67,8 +73,8 @@ def format_quantity(x: Any) -> str:
         return "none"
     if isinstance(x, np.ndarray):
         if x.size <= 6:
-            return np.array2string(x, separator=", ", max_line_width=10**6,
-                                   formatter={"all": lambda v: f"{v:.4g}"})
+            text = np.array2string(x, separator=", ", formatter={"all": lambda v: f"{v:.4g}"})
+            return " ".join(line.strip() for line in text.splitlines())  # rows on one line
         return f"min {x.min():.4g} mean {x.mean():.4g} max {x.max():.4g}"
     if isinstance(x, numbers.Number):
         return f"{x:.4g}"
@@ -78,13 +84,27 @@ def format_quantity(x: Any) -> str:
 def escape_record_text(text: str) -> str:
     """`text` made literal inside a Graphviz record label.
 
-    Record labels give ``{ } | < >`` a meaning, collapse unescaped spaces and read
-    backslash escapes, so each of those is escaped; a newline becomes a line break.
+    Record labels give ``{ } | < > "`` and backslashes a meaning, and Graphviz decodes HTML
+    entities (``&amp;``) and drops leading, trailing and repeated spaces; so those are
+    escaped, and such spaces become no-break spaces (which it keeps). A tab becomes a space,
+    any other control character U+FFFD, and a newline a line break.
     """
-    text = text.replace("\\", "\\\\")
-    for special in '{}|<>"':
+    text = _escape_common(text)
+    for special in '{}|<>':
         text = text.replace(special, "\\" + special)
-    return text.replace(" ", "\\ ").replace("\n", "\\n")
+    return text.replace("\n", "\\n")
+
+
+def escape_label_text(text: str) -> str:
+    """`text` made literal inside a plain (non-record) Graphviz label; see `escape_record_text`."""
+    return _escape_common(text).replace("\n", "\\n")
+
+
+def _escape_common(text: str) -> str:
+    text = "".join(" " if ch == "\t" else "\ufffd" if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cs")
+                   else ch for ch in text)
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace('"', '\\"')
+    return _KEPT_SPACES.sub(lambda run: NO_BREAK_SPACE * len(run.group()), text)
 
 
 def is_tensor_node(node: Any) -> bool:
@@ -319,7 +339,8 @@ def build_digraph(
             if item.startswith("c"):
                 members = box_members[item]
                 n_params = sum(1 for m in members if not m.parents and m.label)
-                target.node(item, f"{box_names[item]}\n{len(members)} nodes, {n_params} parameters",
+                target.node(item, escape_label_text(f"{box_names[item]}\n{len(members)} nodes, "
+                                                    f"{n_params} parameters"),
                             shape="box3d", style="filled", fillcolor=COLLAPSED_COLOUR,
                             **{"class": "collapsed"})
                 continue
@@ -344,7 +365,7 @@ def build_digraph(
             if node.parents and separate_ops:
                 op_attrs = {"class": "op active", "color": ACTIVE_EDGE_COLOUR, "penwidth": "2.5"} \
                     if item == active_id else {"class": "op"}
-                target.node(f"{item}_op", node.op or "?", shape="ellipse", style="filled",
+                target.node(f"{item}_op", escape_label_text(node.op or "?"), shape="ellipse", style="filled",
                             fillcolor=OP_COLOUR, fontsize="10", width="0.3", height="0.25",
                             margin="0.03,0.01", **op_attrs)
 
@@ -352,7 +373,7 @@ def build_digraph(
         add_items(target, tree.items[path])
         for child in tree.children[path]:
             with target.subgraph(name=f"cluster_{tree.index[child]}") as sub:
-                sub.attr(label=child, style="rounded,filled", fillcolor=CLUSTER_COLOUR,
+                sub.attr(label=escape_label_text(child), style="rounded,filled", fillcolor=CLUSTER_COLOUR,
                          color="#9999bb", labeljust="l")
                 add_cluster(sub, child)
 

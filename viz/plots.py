@@ -29,29 +29,53 @@ def _figure_class() -> type:
     return Figure
 
 
+_HISTORY_ATTRIBUTES = ("loss", "accuracy", "val_loss", "val_accuracy", "metrics", "val_metrics")
+
+
+def _checked_curve(key: str, values: Any) -> list[float]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"history[{key!r}] must be a list of per-epoch numbers, got "
+                        f"{type(values).__name__}")
+    for epoch, v in enumerate(values, start=1):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"history[{key!r}] must hold numbers; epoch {epoch} is "
+                            f"{type(v).__name__}: {v!r}")
+    return [float(v) for v in values]
+
+
 def _series(history: Any) -> dict[str, list[float]]:
-    """The curves in `history`: a mapping, or an object with ``loss``/``accuracy``
-    attributes, each a sequence of per-epoch numbers; keys other than those two are kept
-    when they end in ``loss`` or ``accuracy`` (e.g. ``val_loss``)."""
+    """The loss and accuracy curves in `history`, by name.
+
+    `history` is a mapping or an object with attributes; a curve is any entry whose name
+    ends in ``loss`` or ``accuracy`` (``val_loss`` too), and the entries of ``metrics`` /
+    ``val_metrics`` mappings count as well (``val_`` prefixed), as `nn.training.History`
+    stores them.
+    """
     if isinstance(history, Mapping):
-        items = dict(history)
+        source = dict(history)
     else:
-        items = {k: getattr(history, k) for k in dir(history)
-                 if not k.startswith("_") and (k.endswith("loss") or k.endswith("accuracy"))
-                 and not callable(getattr(history, k))}
+        source = {}
+        for name in _HISTORY_ATTRIBUTES:
+            try:
+                source[name] = getattr(history, name)
+            except (AttributeError, KeyError):  # e.g. History.accuracy when it was not tracked
+                continue
+        if not source:
+            raise TypeError(f"history must be a dict of per-epoch lists or an object with loss/"
+                            f"accuracy attributes, got {type(history).__name__}")
+    entries: list[tuple[str, Any]] = []
+    for key, values in source.items():
+        if key in ("metrics", "val_metrics") and isinstance(values, Mapping):
+            prefix = "val_" if key == "val_metrics" else ""
+            entries += [(f"{prefix}{name}", v) for name, v in values.items()]
+        else:
+            entries.append((key, values))
     curves = {}
-    for key, values in items.items():
-        if not isinstance(key, str) or not (key.endswith("loss") or key.endswith("accuracy")):
-            continue
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-            raise TypeError(f"history[{key!r}] must be a list of per-epoch numbers, got "
-                            f"{type(values).__name__}")
-        for epoch, v in enumerate(values, start=1):
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"history[{key!r}] must hold numbers; epoch {epoch} is "
-                                f"{type(v).__name__}: {v!r}")
-        if values:
-            curves[key] = [float(v) for v in values]
+    for key, values in entries:
+        if isinstance(key, str) and key.endswith(HISTORY_KEYS):
+            curve = _checked_curve(key, values)
+            if curve:
+                curves[key] = curve
     if not curves:
         raise ValueError("history has no per-epoch curves: give a dict or an object with "
                          "non-empty 'loss' and/or 'accuracy' lists (e.g. a training history)")
