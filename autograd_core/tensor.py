@@ -17,8 +17,8 @@ are never produced silently.
 The operations live in short sibling modules: `tensor_arithmetic` (+ - * / ** @),
 `tensor_reductions` (sum, mean, max), `tensor_shape` (reshape, transpose, indexing,
 concatenate, stack) and `tensor_functions` (elementwise functions, activations,
-softmax, clip, where). This module holds the class, the node protocol and the helpers
-every op uses to build its result.
+softmax, clip, where), plus `tensor_custom_op` behind `Tensor.from_op`. This module holds
+the class, the node protocol and the helpers every op uses to build its result.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from autograd_core import kernels
 from autograd_core.grad_mode import GRAD_MODE
 from autograd_core.graph import backpropagate
 
@@ -126,24 +125,7 @@ class Tensor:
         can free. Gradients for parents that do not require grad are dropped; a wrong
         number of gradients or a wrong shape raises an error naming `op`.
         """
-        if not isinstance(op, str):
-            raise TypeError(f"from_op: op must be a str, got {type(op).__name__}")
-        if not callable(backward):
-            raise TypeError(f"from_op({op!r}): backward must be callable, got "
-                            f"{type(backward).__name__}")
-        parents = parents if type(parents) is tuple else tuple(parents)
-        recorded = False
-        for parent in parents:
-            if not isinstance(parent, Tensor):
-                raise TypeError(f"from_op({op!r}): every parent must be a Tensor, got "
-                                f"{type(parent).__name__}")
-            recorded = recorded or parent.requires_grad
-        # dtype.char "d"/"f" is float64/float32: the cheapest exact test on this hot path.
-        if type(data) is not np.ndarray or data.dtype.char not in "df":
-            data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
-        if not (recorded and GRAD_MODE.enabled):
-            return constant(data)
-        return record(data, parents, op, _checked_backward(backward, parents, op))
+        return tensor_custom_op.from_op(data, parents, op, backward)
 
     # -- array attributes ------------------------------------------------------------------
 
@@ -450,58 +432,10 @@ def lift(value: Operand, like: Tensor, op: str) -> Tensor:
     return constant(to_array(value, like.data.dtype, f"{op} operand"))
 
 
-def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """`gradient` summed down to `shape` by `kernels.unbroadcast` (undoing broadcasting);
-    `gradient` itself when the shapes already match."""
-    if gradient.shape == shape:
-        return gradient
-    extra = gradient.ndim - len(shape)
-    if extra > 0 and gradient.shape[extra:] == shape:
-        # The bias of a layer: only leading axes were added, one reduction undoes them
-        # (skips the general routine's checks on the hottest broadcast of training).
-        return gradient.sum(axis=tuple(range(extra)))
-    return kernels.unbroadcast(gradient, shape)
-
-
-def broadcast_error(op: str, symbol: str, a: Tensor, b: Tensor) -> ValueError:
-    """The error for operands whose shapes do not broadcast, naming both shapes and the op."""
-    return ValueError(f"{op}: shapes {a.shape} {symbol} {b.shape} do not broadcast together")
-
-
 def _data_of(value: Operand) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
 
-def _checked_backward(backward: BackwardFunction, parents: tuple, op: str) -> BackwardFunction:
-    """Wrap a `from_op` backward so a wrong count or shape of gradients fails naming `op`.
-
-    The wrapper keeps only the parents' shapes and flags, never the Tensors themselves.
-    """
-    shapes = [parent.data.shape for parent in parents]
-    needed = [parent.requires_grad for parent in parents]
-    count = len(shapes)
-
-    def checked(upstream: np.ndarray) -> list:
-        gradients = backward(upstream)
-        if type(gradients) not in (tuple, list) or len(gradients) != count:
-            got = len(gradients) if isinstance(gradients, (tuple, list)) else type(gradients).__name__
-            raise ValueError(f"{op}: backward must return a tuple of {count} gradient(s), "
-                             f"one per parent, got {got}")
-        checked_gradients = []
-        for i, gradient in enumerate(gradients):
-            if gradient is None or not needed[i]:
-                checked_gradients.append(None)
-                continue
-            if type(gradient) is not np.ndarray:
-                gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if gradient.shape != shapes[i]:
-                raise ValueError(f"{op}: backward returned a gradient of shape {gradient.shape} "
-                                 f"for parent {i} of shape {shapes[i]}")
-            checked_gradients.append(gradient)
-        return checked_gradients
-    return checked
-
-
 # The sibling modules import Tensor from here, so they are loaded once it exists.
-from autograd_core import (tensor_arithmetic, tensor_functions,  # noqa: E402
-                           tensor_reductions, tensor_shape)
+from autograd_core import (tensor_arithmetic, tensor_custom_op,  # noqa: E402
+                           tensor_functions, tensor_reductions, tensor_shape)

@@ -10,8 +10,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_core import kernels
 from autograd_core.grad_mode import GRAD_MODE
-from autograd_core.tensor import Tensor, broadcast_error, constant, record, sum_to
+from autograd_core.tensor import Tensor, constant, record
+
+
+def sum_to(gradient: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`gradient` summed down to `shape` by `kernels.unbroadcast` (undoing broadcasting);
+    `gradient` itself when the shapes already match."""
+    if gradient.shape == shape:
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra > 0 and gradient.shape[extra:] == shape:
+        # The bias of a layer: only leading axes were added, one reduction undoes them
+        # (skips the general routine's checks on the hottest broadcast of training).
+        return gradient.sum(axis=tuple(range(extra)))
+    return kernels.unbroadcast(gradient, shape)
+
+
+def broadcast_error(op: str, symbol: str, a: Tensor, b: Tensor) -> ValueError:
+    """The error for operands whose shapes do not broadcast, naming both shapes and the op."""
+    return ValueError(f"{op}: shapes {a.shape} {symbol} {b.shape} do not broadcast together")
 
 
 def add(a: Tensor, b: Tensor) -> Tensor:

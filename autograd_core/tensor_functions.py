@@ -13,7 +13,8 @@ import numpy as np
 
 from autograd_core import kernels
 from autograd_core.grad_mode import GRAD_MODE
-from autograd_core.tensor import Operand, Tensor, constant, is_recorded, lift, record, sum_to
+from autograd_core.tensor import Operand, Tensor, constant, is_recorded, lift, record
+from autograd_core.tensor_arithmetic import sum_to
 
 
 def exp(x: Tensor) -> Tensor:

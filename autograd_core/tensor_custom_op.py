@@ -1,0 +1,69 @@
+"""`Tensor.from_op`: the public way for other modules to define a differentiable op.
+
+The caller computes the op's result from the parents' arrays and supplies the op's chain
+rule as ``backward(upstream) -> tuple``. Because that code is not ours, its gradients are
+checked on every backward pass: one per parent, each in its parent's shape, so a slip
+fails with an error naming the op instead of corrupting gradients further down the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from autograd_core.grad_mode import GRAD_MODE
+from autograd_core.tensor import BackwardFunction, Tensor, constant, record, to_array
+
+
+def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: BackwardFunction) -> Tensor:
+    """The result `data` of `op` on `parents`, with `backward` as its chain rule
+    (see `Tensor.from_op`, which documents the contract)."""
+    if not isinstance(op, str):
+        raise TypeError(f"from_op: op must be a str, got {type(op).__name__}")
+    if not callable(backward):
+        raise TypeError(f"from_op({op!r}): backward must be callable, got "
+                        f"{type(backward).__name__}")
+    parents = parents if type(parents) is tuple else tuple(parents)
+    recorded = False
+    for parent in parents:
+        if not isinstance(parent, Tensor):
+            raise TypeError(f"from_op({op!r}): every parent must be a Tensor, got "
+                            f"{type(parent).__name__}")
+        recorded = recorded or parent.requires_grad
+    # dtype.char "d"/"f" is float64/float32: the cheapest exact test on this hot path.
+    if type(data) is not np.ndarray or data.dtype.char not in "df":
+        data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
+    if not (recorded and GRAD_MODE.enabled):
+        return constant(data)
+    return record(data, parents, op, _checked_backward(backward, parents, op))
+
+
+def _checked_backward(backward: BackwardFunction, parents: tuple, op: str) -> BackwardFunction:
+    """Wrap a `from_op` backward so a wrong count or shape of gradients fails naming `op`.
+
+    The wrapper keeps only the parents' shapes and flags, never the Tensors themselves.
+    """
+    shapes = [parent.data.shape for parent in parents]
+    needed = [parent.requires_grad for parent in parents]
+    count = len(shapes)
+
+    def checked(upstream: np.ndarray) -> list:
+        gradients = backward(upstream)
+        if type(gradients) not in (tuple, list) or len(gradients) != count:
+            got = len(gradients) if isinstance(gradients, (tuple, list)) else type(gradients).__name__
+            raise ValueError(f"{op}: backward must return a tuple of {count} gradient(s), "
+                             f"one per parent, got {got}")
+        checked_gradients = []
+        for i, gradient in enumerate(gradients):
+            if gradient is None or not needed[i]:
+                checked_gradients.append(None)
+                continue
+            if type(gradient) is not np.ndarray:
+                gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if gradient.shape != shapes[i]:
+                raise ValueError(f"{op}: backward returned a gradient of shape {gradient.shape} "
+                                 f"for parent {i} of shape {shapes[i]}")
+            checked_gradients.append(gradient)
+        return checked_gradients
+    return checked
