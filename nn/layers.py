@@ -70,18 +70,24 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     if not (isinstance(x, Tensor) and isinstance(weight, Tensor)
             and (bias is None or isinstance(bias, Tensor))):
         raise TypeError("linear: x, weight and bias must be Tensors")
-    X, W = x.data, weight.data
+    W = weight.data
     if W.ndim != 2:
         raise ValueError(f"linear: weight must have shape (out_features, in_features), got {W.shape}")
-    if X.ndim == 0 or X.shape[-1] != W.shape[1]:
-        raise ValueError(f"linear: input of shape {X.shape} does not fit weight of shape {W.shape}: "
+    if x.ndim == 0 or x.shape[-1] != W.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {W.shape}: "
                          f"the input's last dimension must be in_features = {W.shape[1]}")
     if bias is not None and bias.shape != (W.shape[0],):
         raise ValueError(f"linear: bias has shape {bias.shape}, expected ({W.shape[0]},) for weight "
                          f"of shape {W.shape}")
-    if X.dtype != W.dtype:
-        raise TypeError(f"linear: input has dtype {X.dtype} but weight has dtype {W.dtype}; "
-                        "convert one of them")
+    if x.dtype != W.dtype or (bias is not None and bias.dtype != W.dtype):
+        raise TypeError(f"linear: input has dtype {x.dtype} but weight has dtype {W.dtype}"
+                        f"{'' if bias is None else f' and bias {bias.dtype}'}; convert them to one dtype")
+    return _linear_node(x, weight, bias)
+
+
+def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
+    """`linear` after its checks (Linear.forward makes the same ones with its own message)."""
+    X, W = x.data, weight.data
     out = X @ W.T
     if bias is not None:
         out += bias.data  # `out` is a fresh array, so adding in place is safe
@@ -91,9 +97,13 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         rows = g.reshape(-1, out_features)
-        grads = (g @ W if need_x else None,
-                 rows.T @ X.reshape(-1, in_features) if need_w else None)
-        return grads if bias is None else grads + (rows.sum(axis=0) if need_b else None,)
+        grad_x = g @ W if need_x else None
+        grad_w = rows.T @ X.reshape(-1, in_features) if need_w else None
+        if bias is None:
+            return grad_x, grad_w
+        # ones @ G is the column sum as one BLAS call: ~3x faster than G.sum(axis=0) for
+        # the short, wide gradients of small layers.
+        return grad_x, grad_w, np.ones(rows.shape[0], rows.dtype) @ rows if need_b else None
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor.from_op(out, parents, "linear", backward)
@@ -123,11 +133,16 @@ class Linear(TensorModule):
 
     def forward(self, x: TensorLike) -> Tensor:
         """y = x @ weight.T + bias for x of shape (..., in_features)."""
-        x = as_tensor(x, self.weight.dtype, repr(self))
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r}: input of shape {x.shape} does not fit the weight of shape "
+        if type(x) is not Tensor:
+            x = as_tensor(x, self.weight.dtype, repr(self))
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: input of shape {shape} does not fit the weight of shape "
                              f"{self.weight.shape}: its last dimension must be {self.in_features}")
-        return linear(x, self.weight, self.bias)
+        if x.data.dtype != self.weight.data.dtype:
+            raise TypeError(f"{self!r}: input has dtype {x.data.dtype} but weight has dtype "
+                            f"{self.weight.data.dtype}; convert the input")
+        return _linear_node(x, self.weight, self.bias)
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments (without the seed: loading replaces the weights)."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import kernels
-from autograd_core.tensor import Tensor, float_dtype
+from autograd_core.tensor import Tensor
 
 TensorLike = Any  # a Tensor, or anything numpy turns into a float array
 
@@ -197,16 +197,14 @@ def _class_targets(target: Any, n: int, classes: int, dtype: np.dtype) -> tuple[
     if isinstance(target, (str, bytes)) or target is None:
         raise TypeError(f"cross_entropy: target must be class labels or probabilities, got "
                         f"{type(target).__name__}: {target!r}")
-    array = np.asarray(target)
-    if array.ndim == 1 or array.ndim == 0:
-        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+    array = target if type(target) is np.ndarray else np.asarray(target)
+    if array.ndim <= 1:
+        if array.dtype.kind not in "iu":
             raise TypeError(f"cross_entropy: class labels must be integers, got dtype {array.dtype}")
         labels = array.reshape(-1)
         if labels.shape[0] != n:
             raise ValueError(f"cross_entropy: {labels.shape[0]} labels for {n} rows of logits")
-        if labels.min() < 0 or labels.max() >= classes:
-            raise ValueError(f"cross_entropy: labels must lie in [0, {classes}) for {classes} classes, "
-                             f"got values from {labels.min()} to {labels.max()}")
+        # The kernel checks that every label lies in [0, C); its error is re-raised naming this loss.
         return labels, None
     if array.ndim != 2 or array.shape != (n, classes):
         raise ValueError(f"cross_entropy: target of shape {array.shape} fits neither labels ({n},) nor "
@@ -226,8 +224,8 @@ def cross_entropy(logits: TensorLike, target: Any) -> Tensor:
     ``softmax_cross_entropy`` as one graph node, with
     dL/dz = g * (softmax(z) - t) / n,   dL/dt = -g * log_softmax(z) / n (probability targets).
     """
-    dtype = logits.dtype if isinstance(logits, Tensor) else np.dtype(np.float64)
-    z = _as_tensor(logits, float_dtype(dtype), "cross_entropy", "logits")
+    z = logits if isinstance(logits, Tensor) else _as_tensor(logits, np.dtype(np.float64),
+                                                             "cross_entropy", "logits")
     single = z.ndim == 1
     if single:
         if isinstance(target, numbers.Integral) and not isinstance(target, bool):

@@ -138,7 +138,7 @@ def test_linear_errors_name_the_shapes_and_types():
         layer(Tensor(np.zeros((150, 5))))
     with pytest.raises(ValueError, match=r"input of shape \(\)"):
         layer(Tensor(1.0))
-    with pytest.raises(TypeError, match="input has dtype float32 but weight has dtype float64"):
+    with pytest.raises(TypeError, match="input has dtype float32 but weight has dtype float64; convert the input"):
         layer(Tensor(np.zeros((1, 4)), dtype=np.float32))
     with pytest.raises(TypeError, match="the input must be a Tensor or an array of numbers"):
         layer("four numbers")
