@@ -54,7 +54,8 @@ def grad_text(entries: list[tuple[int, Any]], k: int, n_steps: int) -> str:
     """A node's grad line after step k, given its `received_gradients` entries."""
     reached = [total for index, total in entries if index <= k]
     if not reached:
-        return "grad none" if k == n_steps and not entries else "grad ?"
+        # Once the whole pass has run, a node that received nothing gets no gradient.
+        return "grad none" if k == n_steps > 0 and not entries else "grad ?"
     value = format_quantity(reached[-1])
     return f"grad {value}" if len(reached) == len(entries) else f"grad {value} (so far)"
 
@@ -150,7 +151,9 @@ class Stepper:
 
     def save(self, path: PathLike) -> pathlib.Path:
         """Write the standalone player to `path` (an .html file); return the path."""
-        return _write_html(self.player_html(), path)
+        target = _checked_html_path(path)  # before the frames are rendered, which takes time
+        target.write_text(self.player_html(), encoding="utf-8")
+        return target
 
     def _repr_html_(self) -> str:
         return self.player_html(standalone=False)
@@ -174,7 +177,7 @@ def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str
     return Stepper(root, seed=seed, rankdir=rankdir).save(path)
 
 
-def _write_html(page: str, path: PathLike) -> pathlib.Path:
+def _checked_html_path(path: PathLike) -> pathlib.Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
     target = pathlib.Path(path)
@@ -183,7 +186,6 @@ def _write_html(page: str, path: PathLike) -> pathlib.Path:
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot write {str(target)!r}: the folder "
                                 f"{str(target.parent)!r} does not exist")
-    target.write_text(page, encoding="utf-8")
     return target
 
 

@@ -1,0 +1,299 @@
+"""The backward stepper: draw_step's highlighting and grads-so-far (hand-derived and PyTorch),
+Stepper's sequence interface, stable frames, and the player's HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pygraphviz
+import pytest
+import torch
+
+from autograd_core import Tensor, Value, topological_order, trace_backward
+from viz import Stepper, backprop_player, draw_step
+from viz.render import render_source
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def records(source: str) -> dict[str, tuple[set[str], list[str]]]:
+    """node id -> (its classes, its record lines with padding and escapes removed)."""
+    out = {}
+    graph = pygraphviz.AGraph(string=source)  # kept alive: its nodes read attributes through it
+    for node in graph.nodes():
+        if node.attr["shape"] in ("record", "Mrecord"):
+            label = node.attr["label"].replace("\u00a0", " ")
+            lines = [re.sub(r"\\(.)", r"\1", f).strip() for f in re.split(r"(?<!\\)\|", label)]
+            out[str(node)] = (set(node.attr["class"].split()), lines)
+    return out
+
+
+def active_edges(source: str) -> set[tuple[str, str]]:
+    graph = pygraphviz.AGraph(string=source)
+    return {(str(a), str(b)) for a, b in graph.edges() if "active" in (graph.get_edge(a, b).attr["class"] or "")}
+
+
+# -- a hand-derived example: L = x*y + x, x = 2, y = 3 --------------------------------------------
+#
+# topological order: x (n0), y (n1), x*y (n2), L (n3). backward applies
+#   step 1 at L (+):   dL/d(x*y) += 1,          dL/dx += 1
+#   step 2 at x*y (*): dL/dx += 1 * y = 3,      dL/dy += 1 * x = 2
+# so x has received 1 (more to come) after step 1 and 1 + 3 = 4 after step 2.
+
+
+def hand_graph() -> Value:
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    L = x * y + x
+    L.label = "L"
+    return L
+
+
+def test_step_zero_is_the_forward_pass_with_no_grad_known():
+    drawn = records(draw_step(hand_graph(), 0).source)
+    assert drawn == {
+        "n0": ({"parameter"}, ["x", "data 2", "grad ?"]),
+        "n1": ({"parameter"}, ["y", "data 3", "grad ?"]),
+        "n2": ({"result"}, ["(x*y)", "data 6", "grad ?"]),
+        "n3": ({"root"}, ["L", "data 8", "grad ?"]),
+    }
+    assert not active_edges(draw_step(hand_graph(), 0).source)
+
+
+def test_step_one_highlights_the_root_and_its_parent_edges():
+    source = draw_step(hand_graph(), 1).source
+    drawn = records(source)
+    assert drawn["n3"] == ({"root", "active"}, ["L", "data 8", "grad 1"])
+    assert drawn["n2"] == ({"result"}, ["(x*y)", "data 6", "grad 1"])
+    assert drawn["n0"] == ({"parameter"}, ["x", "data 2", "grad 1 (so far)"])
+    assert drawn["n1"] == ({"parameter"}, ["y", "data 3", "grad ?"])
+    assert active_edges(source) == {("n3_op", "n3"), ("n2", "n3_op"), ("n0", "n3_op")}
+    graph = pygraphviz.AGraph(string=source)
+    op_classes = graph.get_node("n3_op").attr["class"].split()
+    assert "active" in op_classes
+
+
+def test_step_two_completes_every_gradient():
+    source = draw_step(hand_graph(), 2).source
+    drawn = records(source)
+    assert drawn["n2"] == ({"result", "active"}, ["(x*y)", "data 6", "grad 1"])
+    assert drawn["n0"] == ({"parameter"}, ["x", "data 2", "grad 4"])
+    assert drawn["n1"] == ({"parameter"}, ["y", "data 3", "grad 2"])
+    assert active_edges(source) == {("n2_op", "n2"), ("n0", "n2_op"), ("n1", "n2_op")}
+
+
+def test_drawing_steps_never_changes_any_grad():
+    L = hand_graph()
+    for k in range(3):
+        draw_step(L, k)
+    assert all(node.grad == 0.0 for node in topological_order(L))
+
+
+def test_frames_keep_every_node_in_place():
+    """Grad texts are padded and the font is fixed-width, so the layout never moves."""
+    stepper = Stepper(hand_graph())
+
+    def shapes(k: int) -> dict[str, str]:
+        svg, _ = render_source(stepper.draw(k).source, "svg")
+        out = {}
+        for g in ET.fromstring(svg).iter(f"{SVG}g"):
+            if "node" in g.get("class", "").split():
+                shape = next(el for el in g if el.tag in (f"{SVG}polygon", f"{SVG}path", f"{SVG}ellipse"))
+                out[g.find(f"{SVG}title").text] = ET.tostring(shape).decode().split(" fill=")[0] \
+                    + str(shape.get("points") or shape.get("d") or (shape.get("cx"), shape.get("cy")))
+        return out
+
+    first = shapes(0)
+    assert len(first) == 6
+    assert all(shapes(k) == first for k in (1, 2))
+
+
+# -- the w52 graph against PyTorch -----------------------------------------------------------------
+
+X1, X2, TARGET = 1.7, 3.5, 2.0
+WEIGHTS = {1: (0.1, 1.1), 2: (0.5, 0.0), 3: (0.3, 0.4), 4: (2.1, -0.1), 5: (-0.2, 1.3)}
+
+
+def build_w52() -> dict[str, Value]:
+    """seed-examples.md section 1: u_j = w1j x1 + w2j x2, v_j = 1/u_j,
+    F = v1 v2 + v3/v4 - v5, y = sigmoid(F), L = (y - 2)^2."""
+    n = {"x1": Value(X1, "x1"), "x2": Value(X2, "x2")}
+    for j, (a, b) in WEIGHTS.items():
+        n[f"w1{j}"], n[f"w2{j}"] = Value(a, f"w1{j}"), Value(b, f"w2{j}")
+        n[f"u{j}"] = n[f"w1{j}"] * n["x1"] + n[f"w2{j}"] * n["x2"]
+        n[f"v{j}"] = 1 / n[f"u{j}"]
+    n["F"] = n["v1"] * n["v2"] + n["v3"] / n["v4"] - n["v5"]
+    n["y"] = n["F"].sigmoid()
+    n["L"] = (n["y"] - TARGET) ** 2
+    for name, node in n.items():
+        node.label = name
+    return n
+
+
+def torch_w52_grads() -> dict[str, float]:
+    t = {"x1": torch.tensor(X1, dtype=torch.float64, requires_grad=True),
+         "x2": torch.tensor(X2, dtype=torch.float64, requires_grad=True)}
+    for j, (a, b) in WEIGHTS.items():
+        t[f"w1{j}"] = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        t[f"w2{j}"] = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+        t[f"u{j}"] = t[f"w1{j}"] * t["x1"] + t[f"w2{j}"] * t["x2"]
+        t[f"v{j}"] = 1 / t[f"u{j}"]
+    t["F"] = t["v1"] * t["v2"] + t["v3"] / t["v4"] - t["v5"]
+    t["y"] = torch.sigmoid(t["F"])
+    t["L"] = (t["y"] - TARGET) ** 2
+    for v in t.values():
+        if not v.is_leaf:
+            v.retain_grad()
+    t["L"].backward()
+    return {k: v.grad.item() for k, v in t.items()}
+
+
+@pytest.fixture(scope="module")
+def w52_stepper() -> tuple[Stepper, dict[str, Value]]:
+    nodes = build_w52()
+    return Stepper(nodes["L"]), nodes
+
+
+def test_w52_has_one_step_per_computed_node(w52_stepper):
+    stepper, nodes = w52_stepper
+    # By hand: 5 x (two *, one +), five 1/u, F's *, / , + and -, sigmoid, (y - 2) and **2.
+    assert len(stepper) == 27
+    assert stepper[1].node is nodes["L"] and stepper[1].index == 1
+    assert stepper[-1] is stepper[27]
+    assert [s.index for s in stepper] == list(range(1, 28))
+
+
+def test_w52_every_step_highlights_its_own_node(w52_stepper):
+    stepper, nodes = w52_stepper
+    order = topological_order(nodes["L"])
+    for k in range(1, len(stepper) + 1):
+        drawn = records(stepper.draw(k).source)
+        active = [node_id for node_id, (classes, _) in drawn.items() if "active" in classes]
+        assert active == [f"n{order.index(stepper[k].node)}"]
+
+
+def test_w52_last_frame_shows_the_torch_gradients(w52_stepper):
+    stepper, nodes = w52_stepper
+    order = topological_order(nodes["L"])
+    grads = torch_w52_grads()
+    drawn = records(stepper.draw(len(stepper)).source)
+    for name, node in nodes.items():
+        assert drawn[f"n{order.index(node)}"][1][-1] == f"grad {grads[name]:.4g}"
+    assert not any("?" in lines[-1] or "so far" in lines[-1] for _, lines in drawn.values())
+
+
+def test_w52_slide_order_w52_is_complete_when_u5_has_passed_it_on(w52_stepper):
+    """The slide's chain: dL/dw52 = dL/du5 * x2 arrives in the step at u5's + ... * node."""
+    stepper, nodes = w52_stepper
+    order = topological_order(nodes["L"])
+    w = f"n{order.index(nodes['w25'])}"
+    k = next(s.index for s in stepper if any(p.parent is nodes["w25"] for p in s.parents))
+    assert records(stepper.draw(k - 1).source)[w][1][-1] == "grad ?"
+    assert records(stepper.draw(k).source)[w][1][-1] == f"grad {torch_w52_grads()['w25']:.4g}"
+
+
+def test_step_texts_are_the_trace_lines(w52_stepper):
+    stepper, nodes = w52_stepper
+    steps = trace_backward(nodes["L"])
+    assert stepper.text(0).startswith("step 0: forward pass")
+    for k in (1, 5, 27):
+        assert stepper.text(k) == str(steps[k - 1])
+
+
+# -- Tensor graphs ---------------------------------------------------------------------------------
+
+
+def test_tensor_steps_show_the_torch_gradients():
+    a_data, b_data = [[1.0, -2.0], [0.5, 3.0]], [0.25, -1.0]
+    a = Tensor(a_data, requires_grad=True, label="A")
+    b = Tensor(b_data, requires_grad=True, label="b")
+    loss = (a * b).sum()
+    loss.label = "loss"
+    ta = torch.tensor(a_data, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(b_data, dtype=torch.float64, requires_grad=True)
+    (ta * tb).sum().backward()
+    stepper = Stepper(loss)
+    order = topological_order(loss)
+    last = records(stepper.draw(len(stepper)).source)
+
+    def shown(t: torch.Tensor) -> str:
+        return np.array2string(t.numpy(), separator=", ", formatter={"all": lambda v: f"{v:.4g}"}) \
+            .replace("\n", "")
+
+    assert last[f"n{order.index(a)}"][1][-1] == re.sub(r"\s+", " ", f"grad {shown(ta.grad)}")
+    assert last[f"n{order.index(b)}"][1][-1] == f"grad {shown(tb.grad)}"
+    assert records(stepper.draw(0).source)[f"n{order.index(a)}"][1][-1] == "grad ?"
+    assert a.grad is None  # tracing did not run backward
+
+
+# -- Stepper's interface and bad input -------------------------------------------------------------
+
+
+def test_indexing_follows_step_numbers_and_refuses_the_rest():
+    stepper = Stepper(hand_graph())
+    assert len(stepper) == 2
+    with pytest.raises(IndexError, match="step 0 is the forward pass"):
+        stepper[0]
+    with pytest.raises(IndexError, match="steps 1 to 2"):
+        stepper[3]
+    with pytest.raises(TypeError, match="must be an int"):
+        stepper["1"]
+    with pytest.raises(IndexError, match="steps 0 .the forward pass. to 2"):
+        stepper.draw(3)
+    with pytest.raises(IndexError, match="steps 0"):
+        stepper.draw(-1)
+    with pytest.raises(TypeError, match="step index must be an int"):
+        stepper.draw(True)
+    with pytest.raises(TypeError, match="step index must be an int"):
+        draw_step(hand_graph(), 1.0)
+    assert records(stepper.draw(np.int64(2)).source) == records(draw_step(hand_graph(), 2).source)
+
+
+def test_bad_roots_and_options_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="root must be a Value or Tensor"):
+        Stepper(2.0)
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        Stepper(hand_graph(), rankdir="sideways")
+    with pytest.raises(ValueError, match="must end in .html"):
+        backprop_player(hand_graph(), tmp_path / "player.svg")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        backprop_player(hand_graph(), tmp_path / "nowhere" / "player.html")
+
+
+def test_a_leaf_root_has_only_the_forward_frame():
+    stepper = Stepper(Value(1.0, "a"))
+    assert len(stepper) == 0
+    assert records(stepper.draw(0).source)["n0"][1] == ["a", "data 1", "grad ?"]
+
+
+# -- the player's HTML -----------------------------------------------------------------------------
+
+
+def test_player_file_is_self_contained_with_every_frame_and_text(tmp_path, w52_stepper):
+    stepper, nodes = w52_stepper
+    path = backprop_player(nodes["L"], tmp_path / "w52.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    frames = re.findall(r'<div class="frame[^"]*" data-step="(\d+)">', page)
+    assert frames == [str(k) for k in range(28)]
+    assert page.count("<svg") == 28
+    for k in range(28):
+        assert html.escape(stepper.text(k)) in page
+    # Offline by construction: a policy forbidding any fetch, and nothing that would fetch.
+    assert "default-src 'none'" in page
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", page)
+    for control in ("prev", "next", "play"):
+        assert f'data-action="{control}"' in page
+    assert 'type="range"' in page and 'max="27"' in page
+
+
+def test_jupyter_display_is_a_fragment_with_its_own_id():
+    stepper = Stepper(hand_graph())
+    first, second = stepper._repr_html_(), stepper._repr_html_()
+    assert "<html" not in first and first.count("<svg") == 3
+    ids = [re.search(r'class="chainrule-player" id="([^"]+)"', h).group(1) for h in (first, second)]
+    assert ids[0] != ids[1]
+    assert f'getElementById("{ids[0]}")' in first
