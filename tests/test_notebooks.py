@@ -21,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = [
     "01_chain_rule_warmups.ipynb",
+    "02_w52.ipynb",
+    "03_moons_scalar_mlp.ipynb",
     "04_iris_4443.ipynb",
     "05_regression_to_xor.ipynb",
     "06_tensor_path.ipynb",
