@@ -96,6 +96,6 @@ def reduce_max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         winners = data == kept_max
-        ties = np.sum(winners, axis=axes, keepdims=True)
+        ties = np.sum(winners, axis=axes, keepdims=True, dtype=g.dtype)  # keeps float32 float32
         return (winners * (g.reshape(kept) / ties),)
     return record(out, (x,), "max", backward)

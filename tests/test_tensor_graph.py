@@ -14,7 +14,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_core import Tensor, is_grad_enabled, no_grad, topological_order, zero_grad
+from autograd_core import (Tensor, concatenate, is_grad_enabled, no_grad, stack, topological_order,
+                           where, zero_grad)
 from autograd_core import kernels
 from test_tensor_oracle import arrays, assert_close, assert_matches_torch, shapes
 
@@ -209,3 +210,29 @@ def test_detach_numpy_item_and_attributes():
     t = Tensor(data)
     data[0] = 100.0
     assert t.data[0] == 1.0  # the constructor copies
+
+
+FLOAT32_OPS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "** tensor": lambda a, b: a ** b, "@": lambda a, b: a @ b.T,
+    "** 2": lambda a, b: a ** 2, "neg": lambda a, b: -a, "sum": lambda a, b: a.sum(axis=0),
+    "mean": lambda a, b: a.mean(), "max": lambda a, b: a.max(axis=1), "reshape": lambda a, b: a.reshape(-1),
+    "transpose": lambda a, b: a.T, "getitem": lambda a, b: a[[0, 0]], "exp": lambda a, b: a.exp(),
+    "log": lambda a, b: a.log(), "abs": lambda a, b: abs(a), "clip": lambda a, b: a.clip(0.5, 1.0),
+    "relu": lambda a, b: a.relu(), "tanh": lambda a, b: a.tanh(), "sigmoid": lambda a, b: a.sigmoid(),
+    "leaky_relu": lambda a, b: a.leaky_relu(), "elu": lambda a, b: a.elu(),
+    "softmax": lambda a, b: a.softmax(), "log_softmax": lambda a, b: a.log_softmax(),
+    "where": lambda a, b: where(a.data > 1.0, a, b), "concatenate": lambda a, b: concatenate([a, b]),
+    "stack": lambda a, b: stack([a, b], axis=1),
+}
+
+
+@pytest.mark.parametrize("name", FLOAT32_OPS)
+def test_float32_stays_float32_through_every_op_and_its_backward(name):
+    """No op promotes float32 to float64, forward or backward (that would double the work)."""
+    a = Tensor([[0.5, 1.5, 2.0], [1.0, 3.0, 0.7]], requires_grad=True, dtype=np.float32)
+    b = Tensor([[1.0, 2.0, 0.5], [2.0, 1.0, 1.5]], requires_grad=True, dtype=np.float32)
+    out = FLOAT32_OPS[name](a, b)
+    assert out.dtype == np.float32
+    for contribution in out.chain_rule(np.ones(out.shape, np.float32)):
+        assert contribution is None or np.asarray(contribution).dtype == np.float32
