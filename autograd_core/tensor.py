@@ -83,9 +83,13 @@ class Tensor:
     ``label``, ``parents``.
 
     ``Tensor(data, requires_grad=False, dtype=np.float64, label="")`` copies `data`
-    (numbers, nested lists or an array) into a float64 or float32 array. ``grad`` stays
-    None until a backward pass reaches the tensor; a leaf's grad is then an array of its
-    own (safe to modify in place), an intermediate's may be a view the pass shares.
+    (numbers, nested lists or an array; booleans become 0/1) into a float64 or float32
+    array. ``grad`` stays None until a backward pass reaches the tensor; a leaf's grad is
+    then an array of its own (safe to modify in place), an intermediate's may be a view
+    the pass shares.
+
+    ``<, <=, >, >=`` give plain boolean masks (for `where`); ``==`` keeps Python's
+    identity meaning, because Tensors are graph nodes that sets and dicts must hash.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "op", "parents", "_backward",
