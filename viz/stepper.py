@@ -229,8 +229,9 @@ _SCRIPT = """
     if (current === last) { show(0); }
     playButton.textContent = "\\u275A\\u275A pause";
     timer = setInterval(function () {
-      if (current >= last) { stop(); } else { show(current + 1); }
-    }, 1200);
+      show(current + 1);
+      if (current >= last) { stop(); }
+    }, parseInt(root.getAttribute("data-interval"), 10) || 1200);
   }
   var actions = {
     first: function () { stop(); show(0); },
@@ -263,14 +264,14 @@ def player_fragment(player_id: str, frames_svg: list[str], texts: list[str]) -> 
         f'<pre class="step-text">{html.escape(text)}</pre>\n{svg}</div>'
         for k, (svg, text) in enumerate(zip(frames_svg, texts)))
     return (
-        f'<div class="chainrule-player" id="{player_id}" tabindex="0">\n'
+        f'<div class="chainrule-player" id="{player_id}" tabindex="0" data-interval="1200">\n'
         f"<style>{_STYLE.replace('__PLAYER__', player_id)}</style>\n"
         '<div class="controls">'
-        '<button type="button" data-action="first" title="forward pass">&#x23EE;</button>'
+        '<button type="button" data-action="first" title="forward pass">|&#x25C0;</button>'
         '<button type="button" data-action="prev">&#x25C0; prev</button>'
         '<button type="button" data-action="play">&#x25B6; play</button>'
         '<button type="button" data-action="next">next &#x25B6;</button>'
-        '<button type="button" data-action="last" title="last step">&#x23ED;</button>'
+        '<button type="button" data-action="last" title="last step">&#x25B6;|</button>'
         f'<input class="slider" type="range" min="0" max="{last}" value="0" step="1" '
         'aria-label="step">'
         f'<span class="counter">step 0 / {last}</span></div>\n'
