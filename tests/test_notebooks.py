@@ -97,6 +97,17 @@ def test_committed_notebook_was_executed_top_to_bottom(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_pictures_are_pictures(name: str) -> None:
+    # A figure or graph that Jupyter could not render shows only its repr, e.g. "<Figure size
+    # 640x480 with 1 Axes>", and a code host would show no picture.
+    bare_reprs = [output.data["text/plain"] for cell in _code_cells(_read(name)) for output in cell.outputs
+                  if output.output_type in ("execute_result", "display_data")
+                  and set(output.data) == {"text/plain"}
+                  and output.data["text/plain"].startswith("<") and output.data["text/plain"].endswith(">")]
+    assert not bare_reprs, f"{name} shows objects without a picture: {bare_reprs}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_committed_notebook_is_small_and_machine_independent(name: str) -> None:
     text = (NOTEBOOK_DIR / name).read_text(encoding="utf-8")
     size = len(text.encode("utf-8"))
