@@ -10,6 +10,8 @@ import math
 import numbers
 from typing import Any, Sequence, Union
 
+import numpy as np
+
 from autograd_core.value import Value, sum_values
 
 Scalar = Union[Value, int, float]
@@ -17,6 +19,9 @@ Operand = Union[Scalar, Sequence[Scalar]]
 
 
 def _is_list(x: Any) -> bool:
+    """True for lists, tuples and numpy arrays of at least one dimension (not for strings)."""
+    if isinstance(x, np.ndarray):
+        return x.ndim >= 1
     return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
@@ -42,7 +47,7 @@ def _pairs(prediction: Operand, target: Operand, loss: str) -> list[tuple[Value,
         return [(_operand(prediction, loss, "prediction"), _operand(target, loss, "target"))]
     if len(prediction) != len(target):
         raise ValueError(f"{loss}: prediction has {len(prediction)} elements but target has {len(target)}")
-    if not prediction:
+    if len(prediction) == 0:
         raise ValueError(f"{loss}: prediction and target are empty")
     return [(_operand(p, loss, f"prediction[{i}]"), _operand(t, loss, f"target[{i}]"))
             for i, (p, t) in enumerate(zip(prediction, target))]
@@ -126,7 +131,7 @@ def _class_target(target: Any, classes: int, where: str) -> list[float] | int:
 
 
 def _sample_cross_entropy(logits: Sequence[Scalar], target: Any, where: str) -> Value:
-    if not _is_list(logits) or not logits:
+    if not _is_list(logits) or len(logits) == 0:
         raise ValueError(f"cross_entropy: {where} logits must be a non-empty list, got {logits!r}")
     values = [_operand(z, "cross_entropy", f"{where} logit {i}") for i, z in enumerate(logits)]
     target = _class_target(target, len(values), f"{where} target")
@@ -148,7 +153,7 @@ def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
     `target` is a class index or a list of probabilities (one-hot or soft). A batch is a list
     of logit lists with a list of targets; its loss is the mean over the samples.
     """
-    if _is_list(logits) and logits and _is_list(logits[0]):
+    if _is_list(logits) and len(logits) > 0 and _is_list(logits[0]):
         if not _is_list(target) or len(target) != len(logits):
             count = len(target) if _is_list(target) else "not a list of"
             raise ValueError(f"cross_entropy: a batch of {len(logits)} logit lists needs {len(logits)} "

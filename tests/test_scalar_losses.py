@@ -281,3 +281,17 @@ def test_a_tensor_loss_that_does_not_exist_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(sys.modules["nn"], "tensor_losses", sys.modules["nn.tensor_losses"], raising=False)
     with pytest.raises(NotImplementedError, match="hinge: nn.tensor_losses has no hinge for Tensor inputs"):
         losses.hinge(FakeTensor(), 1.0)
+
+
+def test_numpy_arrays_work_like_lists():
+    import numpy as np
+
+    scores = as_values([0.5, -2.0, 0.1])
+    labels = np.array([1.0, -1.0, -1.0])
+    # mean of max(0, 1 - y s): (0.5 + 0 + 1.1) / 3
+    assert losses.hinge(scores, labels).data == pytest.approx(1.6 / 3, rel=1e-15)
+    assert losses.sse(np.array([0.1, 0.7, 0.2]), [0, 1, 0]).data == pytest.approx(0.14, rel=1e-14)
+    # two samples, classes 2 and 0, of equal logits: each loss is log 3
+    assert losses.cross_entropy(np.zeros((2, 3)), np.array([2, 0])).data == pytest.approx(math.log(3), rel=1e-15)
+    with pytest.raises(TypeError, match=r"mse: prediction\[0\] must be a float or a Value, got ndarray"):
+        losses.mse(np.zeros((2, 2)), np.zeros((2, 2)))
