@@ -64,6 +64,20 @@ def _float32_from_bits(typingctx, bits):
     return types.float32(types.int64), codegen
 
 
+@intrinsic
+def _select(typingctx, condition, if_true, if_false):
+    """`if_true if condition else if_false` as one LLVM select instruction.
+
+    Used inside the inlined helpers instead of a Python conditional expression, whose
+    branch variables Numba's inliner mis-scopes (a NumbaIRAssumptionWarning)."""
+    if condition != types.boolean or if_true != if_false:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.select(args[0], args[1], args[2])
+    return if_true(condition, if_true, if_false), codegen
+
+
 # ---------------------------------------------------------------- vectorizable exp / expm1
 
 def fast_exp(v):
@@ -71,21 +85,20 @@ def fast_exp(v):
     raise NotImplementedError("fast_exp is only callable from Numba-compiled code")
 
 
-def fast_expm1(v):
-    """exp(v) - 1, accurate near 0 (a Taylor polynomial there, exp(v) - 1 elsewhere)."""
-    raise NotImplementedError("fast_expm1 is only callable from Numba-compiled code")
+def expm1_from_exp(v, exp_v):
+    """exp(v) - 1 given exp_v = exp(v): exp_v - 1 cancels badly near 0, so there a Taylor
+    polynomial is used instead. (Taking exp_v as an argument, rather than calling fast_exp
+    inside, avoids nested inlining, which trips a Numba scoping bug.)"""
+    raise NotImplementedError("expm1_from_exp is only callable from Numba-compiled code")
 
 
-@njit(inline="always")
 def _exp64(v):
-    # Clamp so that 2**k stays representable; NaN fails both tests and stays NaN.
-    if v < -745.2:
-        v = -745.2
-    if v > 709.8:
-        v = 709.8
+    # Clamp so that 2**k stays representable (Numba's max/min return a NaN first argument,
+    # so NaN stays NaN). No if/else in inlined helpers: see _select.
+    clamped = min(max(v, -745.2), 709.8)
     # Round v/ln2 to an integer k by the 1.5 * 2**52 trick, then r = v - k ln2 in two parts.
-    k = (v * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
-    r = (v - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+    k = (clamped * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+    r = (clamped - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
     # Taylor series of exp(r) to degree 13: |r| <= ln2/2 makes the remainder < 1e-17.
     p = 1.6059043836821613e-10
     p = p * r + 2.08767569878681e-09
@@ -110,14 +123,10 @@ def _exp64(v):
 _F32 = np.float32
 
 
-@njit(inline="always")
 def _exp32(v):
-    if v < _F32(-104.0):
-        v = _F32(-104.0)
-    if v > _F32(88.8):
-        v = _F32(88.8)
-    k = (v * _F32(1.44269504) + _F32(12582912.0)) - _F32(12582912.0)
-    r = (v - k * _F32(0.693359375)) - k * _F32(-2.12194440e-4)
+    clamped = min(max(v, _F32(-104.0)), _F32(88.8))
+    k = (clamped * _F32(1.44269504) + _F32(12582912.0)) - _F32(12582912.0)
+    r = (clamped - k * _F32(0.693359375)) - k * _F32(-2.12194440e-4)
     # Cephes expf minimax polynomial on |r| <= ln2/2.
     p = _F32(1.9875691500e-4)
     p = p * r + _F32(1.3981999507e-3)
@@ -131,8 +140,7 @@ def _exp32(v):
     return (p * _float32_from_bits((half + 127) << 23)) * _float32_from_bits((ki - half + 127) << 23)
 
 
-@njit(inline="always")
-def _expm1_64(v):
+def _expm1_64(v, exp_v):
     # Below ln2/2 in size exp(v) - 1 would cancel; the Taylor series to degree 14 is exact
     # to ~1e-17 there. Both branches are computed and one selected, which vectorizes.
     p = 1.1470745597729725e-11
@@ -150,12 +158,11 @@ def _expm1_64(v):
     p = p * v + 0.5
     p = p * v + 1.0
     small = p * v
-    large = _exp64(v) - 1.0
-    return small if abs(v) < 0.34657359027997264 else large
+    large = exp_v - 1.0
+    return _select(abs(v) < 0.34657359027997264, small, large)
 
 
-@njit(inline="always")
-def _expm1_32(v):
+def _expm1_32(v, exp_v):
     p = _F32(2.4801587e-05)
     p = p * v + _F32(1.9841270e-04)
     p = p * v + _F32(1.3888889e-03)
@@ -165,25 +172,26 @@ def _expm1_32(v):
     p = p * v + _F32(0.5)
     p = p * v + _F32(1.0)
     small = p * v
-    large = _exp32(v) - _F32(1.0)
-    return small if abs(v) < _F32(0.34657359) else large
+    large = exp_v - _F32(1.0)
+    return _select(abs(v) < _F32(0.34657359), small, large)
 
 
 @overload(fast_exp, jit_options={"fastmath": CONTRACT, "error_model": "numpy"}, inline="always")
 def _fast_exp_overload(v):
     if v == types.float64:
-        return lambda v: _exp64(v)
+        return _exp64
     if v == types.float32:
-        return lambda v: _exp32(v)
+        return _exp32
     return None
 
 
-@overload(fast_expm1, jit_options={"fastmath": CONTRACT, "error_model": "numpy"}, inline="always")
-def _fast_expm1_overload(v):
+@overload(expm1_from_exp, jit_options={"fastmath": CONTRACT, "error_model": "numpy"},
+          inline="always")
+def _expm1_from_exp_overload(v, exp_v):
     if v == types.float64:
-        return lambda v: _expm1_64(v)
+        return _expm1_64
     if v == types.float32:
-        return lambda v: _expm1_32(v)
+        return _expm1_32
     return None
 
 
@@ -244,7 +252,8 @@ def _activation_forward_block(code, x, out, param):
         two = one + one
         for i in range(x.size):
             # tanh|v| = -t / (t + 2) with t = expm1(-2|v|): no cancellation near 0, no overflow.
-            t = fast_expm1(-(abs(x[i]) + abs(x[i])))
+            minus_two_abs = -(abs(x[i]) + abs(x[i]))
+            t = expm1_from_exp(minus_two_abs, fast_exp(minus_two_abs))
             magnitude = -t / (t + two)
             out[i] = magnitude if x[i] >= zero else -magnitude
     elif code == SIGMOID:
@@ -259,7 +268,9 @@ def _activation_forward_block(code, x, out, param):
         for i in range(x.size):
             # Only the non-positive part is exponentiated (exp of a large x would overflow);
             # `zero if x >= 0 else x` rather than min() so that NaN stays NaN.
-            out[i] = x[i] if x[i] > zero else param * fast_expm1(zero if x[i] >= zero else x[i])
+            negative_part = zero if x[i] >= zero else x[i]
+            negative_branch = param * expm1_from_exp(negative_part, fast_exp(negative_part))
+            out[i] = x[i] if x[i] > zero else negative_branch
 
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)

@@ -15,6 +15,11 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 
 def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarray:
     """Apply the activation `name` elementwise; `param` is leaky_relu's slope or elu's alpha."""
+    # numpy turns 0-d results into scalars; the contract is arrays in, arrays out.
+    return np.asarray(_activation_forward(name, x, param))
+
+
+def _activation_forward(name: str, x: np.ndarray, param: float) -> np.ndarray:
     zero = x.dtype.type(0)
     if name == "relu":
         return np.maximum(x, zero)
@@ -54,6 +59,11 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
     relu: grad*[x>0]; tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
     leaky_relu: grad*(1 if x>0 else slope); elu: grad*(1 if x>0 else alpha*exp(x)).
     """
+    return np.asarray(_activation_backward(name, x, out, grad, param))
+
+
+def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
+                         param: float) -> np.ndarray:
     one = x.dtype.type(1)
     if name == "relu":
         return grad * (x > 0)
@@ -131,4 +141,5 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
                       if size == 1 and summed.shape[axis] != 1)
     if stretched:
         summed = summed.sum(axis=stretched, keepdims=True)
-    return summed.reshape(shape)
+    # A full reduction gives a numpy scalar; asarray keeps the arrays-only contract.
+    return np.asarray(summed).reshape(shape)
