@@ -344,24 +344,26 @@ def test_clusters_of_an_nn_mlp():
         assert f"n{order.index(parameter)}" in found[neuron_cluster][0]
 
 
-def test_collapse_draws_a_cluster_as_one_box():
+def test_collapse_draws_a_cluster_as_one_box_beside_its_outputs():
     loss, named = small_mlp()
     order = topological_order(loss)
     source = draw_graph(loss, collapse=("layers.0",)).source
     graph = pygraphviz.AGraph(string=source)
-    hidden = ids_of_neuron(order, named["h0"]) | ids_of_neuron(order, named["h1"])
+    h0, h1 = (f"n{order.index(named[k])}" for k in ("h0", "h1"))
+    inside = (ids_of_neuron(order, named["h0"]) | ids_of_neuron(order, named["h1"])) \
+        - {h0, f"{h0}_op", h1, f"{h1}_op"}
     drawn = {str(n) for n in graph.nodes()}
-    assert not hidden & drawn
-    box = graph.get_node("c0")
-    # Each hidden neuron: b, 2 w, 2 *, 2 +, tanh = 8 nodes with 3 parameters.
-    assert box.attr["label"] == "layers.0\\n16 nodes, 6 parameters"
+    assert not inside & drawn
+    # The layer's outputs, the two tanh nodes used by the next layer, stay drawn.
+    assert {h0, f"{h0}_op", h1, f"{h1}_op", "c0"} <= drawn
+    # Each hidden neuron: b, 2 w, 2 *, 2 + inside the box (and its tanh outside): 7 nodes, 3 parameters.
+    assert graph.get_node("c0").attr["label"] == "layers.0\\n14 nodes inside, 6 parameters"
     edges = {(str(a), str(b)) for a, b in graph.edges()}
     x0, x1 = (f"n{order.index(named[k])}" for k in ("x0", "x1"))
     assert {(x0, "c0"), (x1, "c0")} <= edges
-    # The box feeds the two w*h products of the output neuron.
+    assert {e for e in edges if e[0] == "c0"} == {("c0", f"{h0}_op"), ("c0", f"{h1}_op")}
     products = [n for n in order if n.op == "*" and n.parents[1] in (named["h0"], named["h1"])]
-    assert {("c0", f"n{order.index(p)}_op") for p in products} <= edges
-    assert sum(1 for a, _ in edges if a == "c0") == 2
+    assert {(f"n{order.index(p.parents[1])}", f"n{order.index(p)}_op") for p in products} <= edges
 
 
 def test_collapse_inside_a_drawn_cluster_and_unknown_names():

@@ -38,7 +38,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # otherwise) and caps Graphviz's network-simplex iterations: dot's layout time grows much
 # faster than linearly, and a separate op node per value doubles the nodes, the ranks and
 # the long edges it must route (a 4,500-node MLP graph: ~10 s of dot with op nodes, ~2.5 s
-# without).
+# without, ~1 s with the attributes `build_digraph` adds for large graphs).
 LARGE_GRAPH_NODES = 1000
 
 LEAF_COLOUR = "#e8e8e8"
@@ -295,7 +295,9 @@ def build_digraph(
     graph.attr(rankdir=rankdir, fontname=MONO_FONT if mono else SANS_FONT, fontsize="11",
                labelloc="b", nodesep="0.25", ranksep="0.35")
     if large:
-        graph.attr(nslimit="0.2", nslimit1="0.2")
+        # newrank ranks the whole graph in one network-simplex pass, which with Graphviz 2.43
+        # is over twice as fast here; nslimit caps the iterations that place nodes.
+        graph.attr(newrank="true", nslimit="0.2", nslimit1="0.2")
     graph.attr("node", fontname=MONO_FONT if mono else SANS_FONT, fontsize="11")
     graph.attr("edge", color="#555555", arrowsize="0.6")
     if legend:
@@ -309,13 +311,24 @@ def build_digraph(
         raise ValueError(f"collapse names unknown cluster(s) {unknown}; this graph's clusters are: {listed}")
     collapsed = set(collapse)
 
+    chains = {id(node): cluster_chain(modules[id(node)]) if id(node) in modules else []
+              for node in order}
+    box_name = {key: next((c for c in chain if c in collapsed), None) for key, chain in chains.items()}
+    # A collapsed cluster's outputs (nodes used outside it, or the root) stay drawn beside
+    # its box: the box then has one edge per output instead of one per use of an output,
+    # and dot lays out a node with a thousand edges very slowly.
+    outputs = {id(p) for node in order for p in node.parents
+               if box_name[id(p)] is not None and box_name[id(p)] != box_name[id(node)]}
+    outputs.add(id(root))
+
     tree = _ClusterTree()
     box_of: dict[int, str] = {}  # id(node) -> id of the box it is collapsed into
     box_members: dict[str, list[Any]] = {}
     for node in order:
-        chain = cluster_chain(modules[id(node)]) if id(node) in modules else []
-        box = next((c for c in chain if c in collapsed), None)
+        chain, box = chains[id(node)], box_name[id(node)]
         visible = chain[:chain.index(box)] if box else chain
+        if id(node) in outputs:
+            box = None
         parent = None
         if cluster:
             for path in visible:
@@ -339,7 +352,7 @@ def build_digraph(
             if item.startswith("c"):
                 members = box_members[item]
                 n_params = sum(1 for m in members if not m.parents and m.label)
-                target.node(item, escape_label_text(f"{box_names[item]}\n{len(members)} nodes, "
+                target.node(item, escape_label_text(f"{box_names[item]}\n{len(members)} nodes inside, "
                                                     f"{n_params} parameters"),
                             shape="box3d", style="filled", fillcolor=COLLAPSED_COLOUR,
                             **{"class": "collapsed"})
