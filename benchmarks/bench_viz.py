@@ -59,6 +59,7 @@ def time_render(root: Value, renderer: str, repeats: int, **options: Any) -> tup
 
 
 def main() -> int:
+    """Time every configuration with every available renderer and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--with-op-nodes", action="store_true",

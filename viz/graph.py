@@ -230,18 +230,64 @@ def assign_modules(order: Sequence[Any]) -> dict[int, str]:
 
 
 @dataclass
-class _ClusterTree:
-    """Which drawn items (node ids) sit directly in each cluster, and each cluster's children."""
+class Placement:
+    """Where each drawn item goes: the items (``nK`` node ids, ``cK`` collapsed boxes) directly
+    in each cluster (None: the top level), each cluster's sub-clusters, and the members of
+    each collapsed box."""
 
     items: dict[Optional[str], list[str]] = field(default_factory=lambda: {None: []})
     children: dict[Optional[str], list[str]] = field(default_factory=lambda: {None: []})
     index: dict[str, int] = field(default_factory=dict)
+    box_of: dict[int, str] = field(default_factory=dict)  # id(node) -> its box's id
+    box_members: dict[str, list[Any]] = field(default_factory=dict)
+    box_names: dict[str, str] = field(default_factory=dict)
 
     def add_cluster(self, path: str, parent: Optional[str]) -> None:
+        """Open cluster `path` inside `parent` unless it is already open."""
         if path not in self.index:
             self.index[path] = len(self.index)
             self.items[path], self.children[path] = [], []
             self.children[parent].append(path)
+
+
+def place_items(root: Any, order: Sequence[Any], cluster: bool, collapse: Sequence[str]) -> Placement:
+    """Assign every node to its cluster (when `cluster`) or to a collapsed box (`collapse`).
+
+    A collapsed cluster's outputs (nodes used outside it, and the root) stay drawn beside
+    its box: the box then has one edge per output instead of one per use of an output, and
+    dot lays out a node with a thousand edges very slowly.
+    """
+    modules = assign_modules(order) if (cluster or collapse) else {}
+    known = {c for m in set(modules.values()) for c in cluster_chain(m)}
+    unknown = [c for c in collapse if c not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)[:12]) or "none: no parameter label has a module path"
+        raise ValueError(f"collapse names unknown cluster(s) {unknown}; this graph's clusters are: {listed}")
+    box_ids = {name: f"c{i}" for i, name in enumerate(sorted(set(collapse)))}
+    chains = {id(n): cluster_chain(modules[id(n)]) if id(n) in modules else [] for n in order}
+    box_name = {key: next((c for c in chain if c in box_ids), None) for key, chain in chains.items()}
+    outputs = {id(p) for node in order for p in node.parents
+               if box_name[id(p)] is not None and box_name[id(p)] != box_name[id(node)]}
+    outputs.add(id(root))
+
+    placement = Placement(box_names={i: name for name, i in box_ids.items()})
+    for position, node in enumerate(order):
+        chain, box = chains[id(node)], box_name[id(node)]
+        parent = None
+        if cluster:
+            for path in (chain[:chain.index(box)] if box else chain):
+                placement.add_cluster(path, parent)
+                parent = path
+        if box is None or id(node) in outputs:
+            placement.items[parent].append(f"n{position}")
+            continue
+        box_id = box_ids[box]
+        placement.box_of[id(node)] = box_id
+        if box_id not in placement.box_members:
+            placement.box_members[box_id] = []
+            placement.items[parent].append(box_id)
+        placement.box_members[box_id].append(node)
+    return placement
 
 
 # -- drawing ---------------------------------------------------------------------------
@@ -254,6 +300,17 @@ class StepOverlay:
 
     grad_texts: Mapping[int, str]
     active: Any = None
+
+
+def node_style(node: Any, root: Any) -> tuple[str, str, str, str]:
+    """(kind, fill colour, shape, border width) of a node's record; see the module docstring."""
+    if node is root:
+        return "root", ROOT_COLOUR, "record", "2.5"
+    if node.parents:
+        return "result", RESULT_COLOUR, "record", "1"
+    if node.label:
+        return "parameter", PARAMETER_COLOUR, "Mrecord", "1"
+    return "leaf", LEAF_COLOUR, "record", "1"
 
 
 def legend_label(overlay: Optional[StepOverlay], op_nodes: bool) -> str:
@@ -303,57 +360,17 @@ def build_digraph(
     if legend:
         graph.attr(label=legend_label(overlay, separate_ops))
 
-    modules = assign_modules(order) if (cluster or collapse) else {}
-    known_clusters = {c for m in set(modules.values()) for c in cluster_chain(m)}
-    unknown = [c for c in collapse if c not in known_clusters]
-    if unknown:
-        listed = ", ".join(sorted(known_clusters)[:12]) or "none: no parameter label has a module path"
-        raise ValueError(f"collapse names unknown cluster(s) {unknown}; this graph's clusters are: {listed}")
-    collapsed = set(collapse)
-
-    chains = {id(node): cluster_chain(modules[id(node)]) if id(node) in modules else []
-              for node in order}
-    box_name = {key: next((c for c in chain if c in collapsed), None) for key, chain in chains.items()}
-    # A collapsed cluster's outputs (nodes used outside it, or the root) stay drawn beside
-    # its box: the box then has one edge per output instead of one per use of an output,
-    # and dot lays out a node with a thousand edges very slowly.
-    outputs = {id(p) for node in order for p in node.parents
-               if box_name[id(p)] is not None and box_name[id(p)] != box_name[id(node)]}
-    outputs.add(id(root))
-
-    tree = _ClusterTree()
-    box_of: dict[int, str] = {}  # id(node) -> id of the box it is collapsed into
-    box_members: dict[str, list[Any]] = {}
-    for node in order:
-        chain, box = chains[id(node)], box_name[id(node)]
-        visible = chain[:chain.index(box)] if box else chain
-        if id(node) in outputs:
-            box = None
-        parent = None
-        if cluster:
-            for path in visible:
-                tree.add_cluster(path, parent)
-                parent = path
-        if box is not None:
-            box_id = f"c{sorted(collapsed).index(box)}"
-            box_of[id(node)] = box_id
-            if box_id not in box_members:
-                box_members[box_id] = []
-                tree.items[parent].append(box_id)
-            box_members[box_id].append(node)
-        else:
-            tree.items[parent].append(f"n{position[id(node)]}")
-
+    placement = place_items(root, order, cluster, collapse)
     active_id = f"n{position[id(overlay.active)]}" if overlay and overlay.active is not None else None
-    box_names = {f"c{i}": name for i, name in enumerate(sorted(collapsed))}
 
     def add_items(target: graphviz.Digraph, item_ids: Iterable[str]) -> None:
+        """Declare each item: a collapsed box, or a node's record and its op node."""
         for item in item_ids:
             if item.startswith("c"):
-                members = box_members[item]
+                members = placement.box_members[item]
                 n_params = sum(1 for m in members if not m.parents and m.label)
-                target.node(item, escape_label_text(f"{box_names[item]}\n{len(members)} nodes inside, "
-                                                    f"{n_params} parameters"),
+                target.node(item, escape_label_text(f"{placement.box_names[item]}\n{len(members)} "
+                                                    f"nodes inside, {n_params} parameters"),
                             shape="box3d", style="filled", fillcolor=COLLAPSED_COLOUR,
                             **{"class": "collapsed"})
                 continue
@@ -361,14 +378,7 @@ def build_digraph(
             grad_text = overlay.grad_texts[id(node)] if overlay is not None else None
             fields = node_fields(node, display_name(node, names), grad_text,
                                  with_op=not separate_ops)
-            if node is root:
-                kind, colour, shape, pen = "root", ROOT_COLOUR, "record", "2.5"
-            elif node.parents:
-                kind, colour, shape, pen = "result", RESULT_COLOUR, "record", "1"
-            elif node.label:
-                kind, colour, shape, pen = "parameter", PARAMETER_COLOUR, "Mrecord", "1"
-            else:
-                kind, colour, shape, pen = "leaf", LEAF_COLOUR, "record", "1"
+            kind, colour, shape, pen = node_style(node, root)
             attrs = {"class": kind}
             if item == active_id:
                 attrs = {"class": f"{kind} active", "color": ACTIVE_EDGE_COLOUR}
@@ -383,9 +393,10 @@ def build_digraph(
                             margin="0.03,0.01", **op_attrs)
 
     def add_cluster(target: graphviz.Digraph, path: Optional[str]) -> None:
-        add_items(target, tree.items[path])
-        for child in tree.children[path]:
-            with target.subgraph(name=f"cluster_{tree.index[child]}") as sub:
+        """Declare the items of cluster `path`, then its sub-clusters, nested inside it."""
+        add_items(target, placement.items[path])
+        for child in placement.children[path]:
+            with target.subgraph(name=f"cluster_{placement.index[child]}") as sub:
                 sub.attr(label=escape_label_text(child), style="rounded,filled", fillcolor=CLUSTER_COLOUR,
                          color="#9999bb", labeljust="l")
                 add_cluster(sub, child)
@@ -396,7 +407,7 @@ def build_digraph(
     for node in order:
         if not node.parents:
             continue
-        own = box_of.get(id(node))
+        own = placement.box_of.get(id(node))
         node_id = f"n{position[id(node)]}"
         op_id = own or (f"{node_id}_op" if separate_ops else node_id)
         edge_attrs = {"color": ACTIVE_EDGE_COLOUR, "penwidth": "2.5", "class": "active"} \
@@ -404,7 +415,7 @@ def build_digraph(
         if own is None and separate_ops:
             graph.edge(op_id, node_id, **edge_attrs)
         for parent in node.parents:
-            tail = box_of.get(id(parent), f"n{position[id(parent)]}")
+            tail = placement.box_of.get(id(parent), f"n{position[id(parent)]}")
             if tail == op_id:
                 continue  # an edge inside one collapsed box
             if own is not None or tail.startswith("c"):

@@ -15,7 +15,7 @@ import itertools
 import operator
 import os
 import pathlib
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Union
 
 from autograd_core.trace import BackwardStep, trace_backward
 from viz.graph import StepOverlay, build_digraph, check_node, check_rankdir, format_quantity, graph_nodes
@@ -91,9 +91,11 @@ class Stepper:
         self._received = received_gradients(root, self.steps)
 
     def __len__(self) -> int:
+        """The number of backward steps (frames 1..len; frame 0 is the forward pass)."""
         return len(self.steps)
 
     def __iter__(self) -> Iterator[BackwardStep]:
+        """The steps in the order backward applies them."""
         return iter(self.steps)
 
     def __getitem__(self, k: int) -> BackwardStep:
@@ -156,6 +158,7 @@ class Stepper:
         return target
 
     def _repr_html_(self) -> str:
+        """The player, inline in a Jupyter notebook."""
         return self.player_html(standalone=False)
 
 
