@@ -129,10 +129,23 @@ def test_play_runs_to_the_last_step(browser, player):
     browser.get(uri)
     # Milliseconds per step while playing (1200 by default): faster, to keep the test short.
     browser.execute_script(
-        "document.querySelector('.chainrule-player').setAttribute('data-interval', '150');")
+        "document.querySelector('.chainrule-player').setAttribute('data-interval', '300');")
     click(browser, "play")
-    WebDriverWait(browser, 20, poll_frequency=0.2).until(
-        lambda b: current_frame(b).get_attribute("data-step") == str(len(stepper)))
+    # Read which frames are visible in one script call: the player's timer can switch
+    # frames between two separate WebDriver calls.
+    visible = "return Array.from(document.querySelectorAll('.frame')).filter(function (f) {" \
+              " return getComputedStyle(f).display !== 'none'; }).map(function (f) {" \
+              " return f.getAttribute('data-step'); });"
+    seen = set()
+
+    def reached_the_end(b) -> bool:
+        steps = b.execute_script(visible)
+        assert len(steps) == 1, "exactly one frame is visible at a time"
+        seen.add(int(steps[0]))
+        return steps == [str(len(stepper))]
+
+    WebDriverWait(browser, 20, poll_frequency=0.05).until(reached_the_end)
+    assert len(seen) > 1  # it went through the steps, not straight to the end
     assert "play" in browser.find_element(By.CSS_SELECTOR, "button[data-action=play]").text
 
 
