@@ -77,9 +77,21 @@ FAMILY_OF_CASE = {"log_softmax": "softmax", "softmax_axis0": "softmax",
                   "log_softmax_backward": "softmax_backward"}
 
 
-def median_seconds(call: Case, samples: int = 15, min_sample_seconds: float = 0.002) -> float:
-    """Median time of one `call`, after a warm-up call (which also compiles)."""
+def median_seconds(call: Case, samples: int = 15, min_sample_seconds: float = 0.002,
+                   idle_before: float = 0.0) -> float:
+    """Median time of one `call`, after a warm-up call (which also compiles).
+
+    With `idle_before` > 0 every sample is one call made that many seconds after the
+    previous one, as in a training step where other work runs between kernel calls."""
     call()
+    if idle_before > 0:
+        times = []
+        for _ in range(samples):
+            time.sleep(idle_before)
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
     start = time.perf_counter()
     call()
     once = max(time.perf_counter() - start, 1e-7)
@@ -93,26 +105,32 @@ def median_seconds(call: Case, samples: int = 15, min_sample_seconds: float = 0.
     return statistics.median(times)
 
 
-def time_paths(call: Case, samples: int = 15) -> dict[str, float]:
-    """Median seconds of `call` under each kernel mode (numpy, serial, parallel)."""
+def time_paths(call: Case, samples: int = 15, idle_before: float = 0.0,
+               paths: tuple[str, ...] = PATHS) -> dict[str, float]:
+    """Median seconds of `call` under each kernel mode in `paths`."""
     timings = {}
-    for path in PATHS:
+    for path in paths:
         with kernels.kernel_mode(path):
-            timings[path] = median_seconds(call, samples)
+            timings[path] = median_seconds(call, samples, idle_before=idle_before)
     return timings
 
 
 def benchmark_rows(size: int = 10**6, dtype: type = np.float64,
                    samples: int = 15) -> list[dict[str, object]]:
-    """One row per kernel: medians (ms) of numpy / serial / parallel and reference/kernel ratios."""
+    """One row per kernel: medians (ms) of numpy / serial / parallel and reference/kernel ratios.
+
+    `parallel_idle_ms` is the parallel kernel called 2 ms after the previous call: the
+    worker thread has gone to sleep by then and must be woken, which is what dispatch sees."""
     rows = []
     for name, (shape, call) in make_cases(size, dtype).items():
         timings = time_paths(call, samples)
+        with kernels.kernel_mode("parallel"):
+            parallel_idle = median_seconds(call, samples, idle_before=0.002)
         best = min(timings["serial"], timings["parallel"])
         rows.append({
             "kernel": name, "shape": shape, "dtype": np.dtype(dtype).name,
             "numpy_ms": timings["numpy"] * 1e3, "serial_ms": timings["serial"] * 1e3,
-            "parallel_ms": timings["parallel"] * 1e3,
+            "parallel_ms": timings["parallel"] * 1e3, "parallel_idle_ms": parallel_idle * 1e3,
             "ratio_serial": timings["numpy"] / timings["serial"],
             "ratio_parallel": timings["numpy"] / timings["parallel"],
             "ratio_best": timings["numpy"] / best,
@@ -121,7 +139,8 @@ def benchmark_rows(size: int = 10**6, dtype: type = np.float64,
 
 
 def threshold_sweep(exponents: range = range(6, 21), dtype: type = np.float64,
-                    columns: int = 100, samples: int = 9) -> dict[str, list[tuple[int, dict]]]:
+                    columns: int = 100, samples: int = 9, paths: tuple[str, ...] = PATHS) \
+        -> dict[str, list[tuple[int, dict]]]:
     """family -> [(size, {path: seconds})] over sizes 2**exponents."""
     sweep: dict[str, list[tuple[int, dict]]] = {}
     for exponent in exponents:
@@ -129,7 +148,7 @@ def threshold_sweep(exponents: range = range(6, 21), dtype: type = np.float64,
         for name, (_, call) in make_cases(size, dtype, columns).items():
             if name in FAMILY_OF_CASE:
                 continue
-            sweep.setdefault(name, []).append((size, time_paths(call, samples)))
+            sweep.setdefault(name, []).append((size, time_paths(call, samples, paths=paths)))
     return sweep
 
 
@@ -151,7 +170,9 @@ def suggested_thresholds(sweep: dict[str, list[tuple[int, dict]]]) \
     result = {}
     for family, points in sweep.items():
         serial_from = crossover(points, "serial", lambda t: t["numpy"])
-        parallel_from = crossover(points, "parallel", lambda t: min(t["numpy"], t["serial"]))
+        parallel_from = None
+        if "parallel" in points[0][1]:
+            parallel_from = crossover(points, "parallel", lambda t: min(t["numpy"], t["serial"]))
         result[family] = (serial_from, parallel_from)
     return result
 
@@ -159,10 +180,11 @@ def suggested_thresholds(sweep: dict[str, list[tuple[int, dict]]]) \
 def format_rows(rows: list[dict[str, object]]) -> str:
     """The benchmark table as aligned text."""
     lines = [f"{'kernel':24s} {'shape':>12s} {'numpy ms':>9s} {'serial ms':>9s} "
-             f"{'par. ms':>9s} {'np/serial':>9s} {'np/par.':>9s}"]
+             f"{'par. ms':>9s} {'par.idle':>9s} {'np/serial':>9s} {'np/par.':>9s}"]
     for row in rows:
         lines.append(f"{row['kernel']:24s} {str(row['shape']):>12s} {row['numpy_ms']:9.3f} "
                      f"{row['serial_ms']:9.3f} {row['parallel_ms']:9.3f} "
+                     f"{row['parallel_idle_ms']:9.3f} "
                      f"{row['ratio_serial']:9.2f} {row['ratio_parallel']:9.2f}")
     return "\n".join(lines)
 
@@ -174,18 +196,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=10**6)
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--serial-only", action="store_true",
+                        help="sweep numpy against the serial kernels only")
     args = parser.parse_args(argv)
     dtype = np.dtype(args.dtype).type
     import numba
     print(f"numba {numba.__version__}, numpy {np.__version__}, "
           f"{numba.get_num_threads()} threads ({numba.config.THREADING_LAYER} layer requested)")
     if args.thresholds:
-        sweep = threshold_sweep(dtype=dtype, samples=args.samples)
+        paths = ("numpy", "serial") if args.serial_only else PATHS
+        sweep = threshold_sweep(dtype=dtype, samples=args.samples, paths=paths)
         for family, points in sweep.items():
             print(family)
-            for size, t in points:
-                print(f"  {size:8d}  numpy {t['numpy'] * 1e6:9.1f} us  serial "
-                      f"{t['serial'] * 1e6:9.1f} us  parallel {t['parallel'] * 1e6:9.1f} us")
+            for size, timings in points:
+                print(f"  {size:8d}  " + "  ".join(
+                    f"{path} {seconds * 1e6:9.1f} us" for path, seconds in timings.items()))
         print("suggested (serial_from, parallel_from):")
         for family, pair in suggested_thresholds(sweep).items():
             print(f"  {family!r}: {pair},")

@@ -189,7 +189,7 @@ def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
     grad_logits = np.empty(probs.shape, probs.dtype)
     driver = getattr(compiled_kernels(), f"cross_entropy_backward_{path}")
     driver(_contiguous(probs), *_label_and_probability_targets(targets, probs.dtype),
-           probs.dtype.type(grad / probs.shape[0]), grad_logits)
+           probs.dtype.type(grad / probs.shape[0]), grad_logits, *_threads(path))
     return grad_logits
 
 

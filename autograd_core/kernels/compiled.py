@@ -11,9 +11,8 @@ polynomial exp below is plain arithmetic that LLVM vectorizes, accurate to about
 Layout conventions: every array argument is C-contiguous and already has the output dtype;
 elementwise kernels take flat 1-D arrays; axis-wise kernels take a 3-D view
 (outer, axis_length, inner) so that any axis of any array is handled without a transpose.
-Each kernel has a serial driver and a `parallel=True` driver, because the parallel start-up
-cost and the 2-core machine make each win at a different size (see THRESHOLDS in __init__).
-Parallel drivers that split work by thread take the count as an argument: calling
+Each kernel has a serial driver and a `parallel=True` driver (dispatch.THRESHOLDS says when
+each is used, and why the parallel ones are not on a 2-core VM). Parallel drivers that split work by thread take the count as an argument: calling
 numba.get_num_threads() inside a kernel makes Numba refuse to cache it (a dynamic global).
 """
 
@@ -31,9 +30,23 @@ from numba.extending import intrinsic, overload
 CONTRACT = {"contract"}
 # Reductions may be re-associated so that LLVM vectorizes them (like numpy's pairwise sums).
 REDUCE = {"contract", "reassoc"}
+# Every kernel uses error_model="numpy": Python's error model puts a zero-division check
+# (and a possible exception) on every float division, which stops the loop vectorizing.
 
 # Activation codes (the order of reference.ACTIVATIONS).
 RELU, TANH, SIGMOID, LEAKY_RELU, ELU = range(5)
+
+# The parallel drivers' only parallel construct is their prange loop. Numba would otherwise
+# also turn array expressions such as `total[:] = 0` into parallel loops, each one more
+# fork-join; on this 2-core VM waking the worker thread costs 0.1-8 ms, so each one counts.
+# (A function, not a constant: Numba pops the keys out of the dict it is given.)
+
+
+def prange_only() -> dict[str, bool]:
+    """Numba parallel options enabling prange loops and nothing else."""
+    return {"prange": True, "comprehension": False, "reduction": False,
+            "inplace_binop": False, "setitem": False, "numpy": False, "stencil": False,
+            "fusion": False}
 
 # Column-block width for axis-wise kernels over non-last axes: wide enough to vectorize,
 # small enough that the per-column accumulators stay in L1.
@@ -310,7 +323,7 @@ def activation_forward_serial(code, x, out, param):
     _activation_forward_block(code, x, out, param)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def activation_forward_parallel(code, x, out, param, chunks):
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
@@ -324,7 +337,7 @@ def activation_backward_serial(code, x, out, grad, grad_x, param):
     _activation_backward_block(code, x, out, grad, grad_x, param)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def activation_backward_parallel(code, x, out, grad, grad_x, param, chunks):
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
@@ -430,7 +443,7 @@ def softmax_serial(x, out, log):
             _softmax_columns(x, out, o, 0, inner, log)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def softmax_parallel(x, out, log):
     """Parallel driver: rows (or blocks of columns) are independent tasks."""
     outer, length, inner = x.shape
@@ -460,7 +473,7 @@ def softmax_backward_serial(out, grad, grad_x, log):
             _softmax_backward_columns(out, grad, grad_x, o, 0, inner, log)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def softmax_backward_parallel(out, grad, grad_x, log):
     """Parallel driver of the softmax / log-softmax backward kernel."""
     outer, length, inner = out.shape
@@ -511,7 +524,7 @@ def cross_entropy_serial(logits, labels, targets, use_labels, probs):
     return loss / logits.shape[0]
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def cross_entropy_parallel(logits, labels, targets, use_labels, probs):
     """Parallel driver: rows are independent; prange reduces the loss sum."""
     loss = 0.0
@@ -521,31 +534,41 @@ def cross_entropy_parallel(logits, labels, targets, use_labels, probs):
 
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
-def _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits):
-    p = probs[row]
-    g = grad_logits[row]
+def _cross_entropy_backward_rows(probs, labels, targets, use_labels, scale, grad_logits,
+                                 first, last):
+    """Rows first..last-1 of scale * (probs - onehot(targets)), as one flat vectorized loop
+    (then, for labels, one correction per row) rather than a loop per short row."""
+    width = probs.shape[1]
+    p = probs.reshape(-1)[first * width:last * width]
+    g = grad_logits.reshape(-1)[first * width:last * width]
     if use_labels:
-        for j in range(p.size):
-            g[j] = p[j] * scale
-        g[labels[row]] = (p[labels[row]] - p.dtype.type(1)) * scale
+        for i in range(p.size):
+            g[i] = p[i] * scale
+        one = probs.dtype.type(1)
+        for row in range(first, last):
+            label = labels[row]
+            grad_logits[row, label] = (probs[row, label] - one) * scale
     else:
-        t = targets[row]
-        for j in range(p.size):
-            g[j] = (p[j] - t[j]) * scale
+        t = targets.reshape(-1)[first * width:last * width]
+        for i in range(p.size):
+            g[i] = (p[i] - t[i]) * scale
 
 
 @njit(cache=True, error_model="numpy")
 def cross_entropy_backward_serial(probs, labels, targets, use_labels, scale, grad_logits):
     """Serial driver: grad_logits = scale * (probs - onehot(targets))."""
-    for row in range(probs.shape[0]):
-        _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits)
+    _cross_entropy_backward_rows(probs, labels, targets, use_labels, scale, grad_logits,
+                                 0, probs.shape[0])
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def cross_entropy_backward_parallel(probs, labels, targets, use_labels, scale, grad_logits):
-    """Parallel driver of the cross-entropy backward kernel."""
-    for row in prange(probs.shape[0]):
-        _cross_entropy_backward_row(probs, labels, targets, row, use_labels, scale, grad_logits)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
+def cross_entropy_backward_parallel(probs, labels, targets, use_labels, scale, grad_logits,
+                                    chunks):
+    """Parallel driver: `chunks` (the thread count) blocks of rows."""
+    rows = probs.shape[0]
+    for chunk in prange(chunks):
+        _cross_entropy_backward_rows(probs, labels, targets, use_labels, scale, grad_logits,
+                                     chunk * rows // chunks, (chunk + 1) * rows // chunks)
 
 
 # ---------------------------------------------------------------- unbroadcast sums
@@ -565,7 +588,7 @@ def column_sums_serial(grad, total):
     _add_rows(grad, 0, grad.shape[0], total)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def column_sums_parallel(grad, total, chunks):
     """Each of `chunks` tasks sums a block of rows into a private partial; partials added last."""
     chunks = max(1, min(chunks, grad.shape[0]))
@@ -586,7 +609,7 @@ def row_sums_serial(grad, total):
         total[r] = _sum(grad[r])
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=prange_only())
 def row_sums_parallel(grad, total):
     """Rows are independent tasks."""
     for r in prange(grad.shape[0]):

@@ -1,14 +1,25 @@
 """Choosing numpy, the serial Numba kernel or the parallel one, and loading Numba lazily.
 
-THRESHOLDS (elements, measured by `benchmarks/bench_kernels.py --thresholds` on the 2-core
-development machine, float64, median of repeated runs on an otherwise idle machine):
-each entry is (serial_from, parallel_from); None means "never", because that path never
-beat the cheaper one at any size we measured. Why they sit where they do:
-- A Numba call costs ~0.5-1 us of fixed overhead against ~0.3 us for a numpy ufunc, so
-  below a few hundred elements numpy wins everything.
-- The parallel drivers pay a thread wake-up and join (~5-20 us with two workers), so they
-  only pay off from ~10^4-10^5 elements, and only where the serial kernel is compute-bound.
-- Filled in from measurements; see the benchmark script for the numbers behind them.
+THRESHOLDS[family] = (serial_from, parallel_from), in elements; None means never. Measured
+with `python benchmarks/bench_kernels.py --thresholds [--serial-only] [--dtype float32]` on
+the 2-core development VM (medians; row-wise kernels on (n/100, 100) matrices); float32
+crossovers were the same or lower. Why the numbers are what they are:
+
+- Serial kernels vs numpy: the references make several passes and allocate temporaries, so
+  a fused kernel wins from a few hundred elements (sigmoid, leaky_relu, elu, cross-entropy
+  from 64) to ~2-16k (relu, tanh/sigmoid backward, softmax backward, bias sums, where numpy
+  is one or two cheap passes already). We still never go below 4096: under that a call
+  gains < ~5 us, which does not repay importing Numba (~0.35 s) and loading the cached
+  kernels (~50 ms), let alone compiling them on a machine without a cache (2-5 s each), in
+  the small examples this library is mostly used for.
+- tanh forward: never. numpy's tanh is an AVX-512 routine; ours needs exp, an expm1
+  polynomial and a division and stays at 0.9-1.05x numpy at every size.
+- Parallel: never, on this machine. Back to back, a 1e6-element parallel kernel is up to
+  ~2x the serial one, but a fork-join must wake the second vCPU: after >= 0.1 ms of idling
+  (i.e. whenever other work runs between kernel calls, as in training) that costs 0.1-8 ms,
+  and with any other process running it stalls ~8 ms per call (a scheduler tick), 10-50x
+  the serial kernel. The parallel drivers stay available through kernel_mode("parallel")
+  and can be enabled here on machines with idle cores.
 """
 
 from __future__ import annotations
@@ -19,22 +30,22 @@ from types import ModuleType
 from autograd_core.kernels.switch import get_kernel_mode
 
 THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
-    "relu_forward": (4096, 65536),
-    "relu_backward": (4096, 65536),
-    "tanh_forward": (4096, 65536),
-    "tanh_backward": (4096, 65536),
-    "sigmoid_forward": (4096, 65536),
-    "sigmoid_backward": (4096, 65536),
-    "leaky_relu_forward": (4096, 65536),
-    "leaky_relu_backward": (4096, 65536),
-    "elu_forward": (4096, 65536),
-    "elu_backward": (4096, 65536),
-    "softmax": (4096, 65536),
-    "softmax_backward": (4096, 65536),
-    "cross_entropy": (4096, 65536),
-    "cross_entropy_backward": (4096, 65536),
-    "column_sums": (4096, 65536),
-    "row_sums": (4096, 65536),
+    "relu_forward": (4096, None),
+    "relu_backward": (8192, None),
+    "tanh_forward": (None, None),
+    "tanh_backward": (4096, None),
+    "sigmoid_forward": (4096, None),
+    "sigmoid_backward": (4096, None),
+    "leaky_relu_forward": (4096, None),
+    "leaky_relu_backward": (4096, None),
+    "elu_forward": (4096, None),
+    "elu_backward": (4096, None),
+    "softmax": (4096, None),  # softmax and log-softmax, any axis
+    "softmax_backward": (16384, None),
+    "cross_entropy": (4096, None),
+    "cross_entropy_backward": (4096, None),
+    "column_sums": (8192, None),  # unbroadcast (n, m) -> (m,) or (1, m): bias gradients
+    "row_sums": (4096, None),  # unbroadcast (n, m) -> (n, 1)
 }
 
 _compiled: ModuleType | None = None
