@@ -93,12 +93,12 @@ def _select(typingctx, condition, if_true, if_false):
 
 # ---------------------------------------------------------------- vectorizable exp / expm1
 
-def fast_exp(v):
+def fast_exp(v: float) -> float:
     """exp(v) for float32/float64, branch-free so that loops calling it vectorize."""
     raise NotImplementedError("fast_exp is only callable from Numba-compiled code")
 
 
-def expm1_from_exp(v, exp_v):
+def expm1_from_exp(v: float, exp_v: float) -> float:
     """exp(v) - 1 given exp_v = exp(v): exp_v - 1 cancels badly near 0, so there a Taylor
     polynomial is used instead. (Taking exp_v as an argument, rather than calling fast_exp
     inside, avoids nested inlining, which trips a Numba scoping bug.)"""
@@ -106,6 +106,7 @@ def expm1_from_exp(v, exp_v):
 
 
 def _exp64(v):
+    """float64 exp by range reduction to |r| <= ln2/2, a polynomial, and scaling by 2**k."""
     # Clamp so that 2**k stays representable (Numba's max/min return a NaN first argument,
     # so NaN stays NaN). No if/else in inlined helpers: see _select.
     clamped = min(max(v, -745.2), 709.8)
@@ -137,6 +138,7 @@ _F32 = np.float32
 
 
 def _exp32(v):
+    """float32 exp, same scheme with float32 constants (all arithmetic stays float32)."""
     clamped = min(max(v, _F32(-104.0)), _F32(88.8))
     k = (clamped * _F32(1.44269504) + _F32(12582912.0)) - _F32(12582912.0)
     r = (clamped - k * _F32(0.693359375)) - k * _F32(-2.12194440e-4)
@@ -154,6 +156,7 @@ def _exp32(v):
 
 
 def _expm1_64(v, exp_v):
+    """float64 expm1 given exp(v)."""
     # Below ln2/2 in size exp(v) - 1 would cancel; the Taylor series to degree 14 is exact
     # to ~1e-17 there. Both branches are computed and one selected, which vectorizes.
     p = 1.1470745597729725e-11
@@ -176,6 +179,7 @@ def _expm1_64(v, exp_v):
 
 
 def _expm1_32(v, exp_v):
+    """float32 expm1 given exp(v)."""
     p = _F32(2.4801587e-05)
     p = p * v + _F32(1.9841270e-04)
     p = p * v + _F32(1.3888889e-03)
@@ -191,6 +195,7 @@ def _expm1_32(v, exp_v):
 
 @overload(fast_exp, jit_options={"fastmath": CONTRACT, "error_model": "numpy"}, inline="always")
 def _fast_exp_overload(v):
+    """Pick the float32 or float64 exp at compile time from the argument type."""
     if v == types.float64:
         return _exp64
     if v == types.float32:
@@ -201,6 +206,7 @@ def _fast_exp_overload(v):
 @overload(expm1_from_exp, jit_options={"fastmath": CONTRACT, "error_model": "numpy"},
           inline="always")
 def _expm1_from_exp_overload(v, exp_v):
+    """Pick the float32 or float64 expm1 at compile time from the argument type."""
     if v == types.float64:
         return _expm1_64
     if v == types.float32:
@@ -288,7 +294,9 @@ def _activation_forward_block(code, x, out, param):
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
 def _activation_backward_block(code, x, out, grad, grad_x, param):
-    """grad_x = grad * f'(x) elementwise, f' written through x or the forward output."""
+    """grad_x = grad * f'(x) elementwise (chain rule dL/dx = dL/dout * dout/dx), with f':
+    relu [x>0]; tanh 1-out^2; sigmoid out*(1-out); leaky_relu 1 if x>0 else slope;
+    elu 1 if x>0 else alpha*exp(x)."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
     if code == RELU:
@@ -318,13 +326,14 @@ def _chunk_bounds(n, chunks, chunk):
 
 
 @njit(cache=True, error_model="numpy")
-def activation_forward_serial(code, x, out, param):
+def activation_forward_serial(code: int, x: np.ndarray, out: np.ndarray, param: float) -> None:
     """Serial driver of the activation forward kernel."""
     _activation_forward_block(code, x, out, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_forward_parallel(code, x, out, param, chunks):
+def activation_forward_parallel(code: int, x: np.ndarray, out: np.ndarray, param: float,
+                                chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
         start, stop = _chunk_bounds(x.size, chunks, chunk)
@@ -332,13 +341,15 @@ def activation_forward_parallel(code, x, out, param, chunks):
 
 
 @njit(cache=True, error_model="numpy")
-def activation_backward_serial(code, x, out, grad, grad_x, param):
+def activation_backward_serial(code: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+                               param: float) -> None:
     """Serial driver of the activation backward kernel."""
     _activation_backward_block(code, x, out, grad, grad_x, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_backward_parallel(code, x, out, grad, grad_x, param, chunks):
+def activation_backward_parallel(code: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+                                 param: float, chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
         start, stop = _chunk_bounds(x.size, chunks, chunk)
@@ -427,11 +438,12 @@ def _softmax_backward_columns(out, grad, grad_x, o, first, last, log):
 
 @njit(cache=True, error_model="numpy")
 def _column_blocks(inner):
+    """How many COLUMN_BLOCK-wide blocks cover `inner` columns."""
     return (inner + COLUMN_BLOCK - 1) // COLUMN_BLOCK
 
 
 @njit(cache=True, error_model="numpy")
-def softmax_serial(x, out, log):
+def softmax_serial(x: np.ndarray, out: np.ndarray, log: bool) -> None:
     """Serial driver: softmax over axis 1 of the 3-D views x, out."""
     outer, length, inner = x.shape
     if inner == 1:
@@ -444,7 +456,7 @@ def softmax_serial(x, out, log):
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def softmax_parallel(x, out, log):
+def softmax_parallel(x: np.ndarray, out: np.ndarray, log: bool) -> None:
     """Parallel driver: rows (or blocks of columns) are independent tasks."""
     outer, length, inner = x.shape
     if inner == 1:
@@ -460,7 +472,7 @@ def softmax_parallel(x, out, log):
 
 
 @njit(cache=True, error_model="numpy")
-def softmax_backward_serial(out, grad, grad_x, log):
+def softmax_backward_serial(out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray, log: bool) -> None:
     """Serial driver of the softmax / log-softmax backward kernel (axis 1 of 3-D views)."""
     outer, length, inner = out.shape
     if inner == 1:
@@ -474,7 +486,7 @@ def softmax_backward_serial(out, grad, grad_x, log):
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def softmax_backward_parallel(out, grad, grad_x, log):
+def softmax_backward_parallel(out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray, log: bool) -> None:
     """Parallel driver of the softmax / log-softmax backward kernel."""
     outer, length, inner = out.shape
     if inner == 1:
@@ -516,7 +528,8 @@ def _cross_entropy_row(logits, probs, labels, targets, row, use_labels):
 
 
 @njit(cache=True, error_model="numpy")
-def cross_entropy_serial(logits, labels, targets, use_labels, probs):
+def cross_entropy_serial(logits: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
+                         probs: np.ndarray) -> float:
     """Serial driver: fills probs, returns the mean loss (accumulated in float64)."""
     loss = 0.0
     for row in range(logits.shape[0]):
@@ -525,7 +538,8 @@ def cross_entropy_serial(logits, labels, targets, use_labels, probs):
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def cross_entropy_parallel(logits, labels, targets, use_labels, probs):
+def cross_entropy_parallel(logits: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
+                           probs: np.ndarray) -> float:
     """Parallel driver: rows are independent; prange reduces the loss sum."""
     loss = 0.0
     for row in prange(logits.shape[0]):
@@ -555,15 +569,16 @@ def _cross_entropy_backward_rows(probs, labels, targets, use_labels, scale, grad
 
 
 @njit(cache=True, error_model="numpy")
-def cross_entropy_backward_serial(probs, labels, targets, use_labels, scale, grad_logits):
+def cross_entropy_backward_serial(probs: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
+                                  scale: float, grad_logits: np.ndarray) -> None:
     """Serial driver: grad_logits = scale * (probs - onehot(targets))."""
     _cross_entropy_backward_rows(probs, labels, targets, use_labels, scale, grad_logits,
                                  0, probs.shape[0])
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def cross_entropy_backward_parallel(probs, labels, targets, use_labels, scale, grad_logits,
-                                    chunks):
+def cross_entropy_backward_parallel(probs: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
+                                    scale: float, grad_logits: np.ndarray, chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) blocks of rows."""
     rows = probs.shape[0]
     for chunk in prange(chunks):
@@ -582,14 +597,14 @@ def _add_rows(grad, first, last, total):
 
 
 @njit(cache=True, error_model="numpy")
-def column_sums_serial(grad, total):
+def column_sums_serial(grad: np.ndarray, total: np.ndarray) -> None:
     """total[c] = sum_r grad[r, c] (the bias-gradient reduction)."""
     total[:] = 0
     _add_rows(grad, 0, grad.shape[0], total)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def column_sums_parallel(grad, total, chunks):
+def column_sums_parallel(grad: np.ndarray, total: np.ndarray, chunks: int) -> None:
     """Each of `chunks` tasks sums a block of rows into a private partial; partials added last."""
     chunks = max(1, min(chunks, grad.shape[0]))
     partials = np.zeros((chunks, grad.shape[1]), grad.dtype)
@@ -603,14 +618,14 @@ def column_sums_parallel(grad, total, chunks):
 
 
 @njit(cache=True, error_model="numpy")
-def row_sums_serial(grad, total):
+def row_sums_serial(grad: np.ndarray, total: np.ndarray) -> None:
     """total[r] = sum_c grad[r, c]."""
     for r in range(grad.shape[0]):
         total[r] = _sum(grad[r])
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def row_sums_parallel(grad, total):
+def row_sums_parallel(grad: np.ndarray, total: np.ndarray) -> None:
     """Rows are independent tasks."""
     for r in prange(grad.shape[0]):
         total[r] = _sum(grad[r])
