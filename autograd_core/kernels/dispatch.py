@@ -14,12 +14,13 @@ crossovers were the same or lower. Why the numbers are what they are:
   the small examples this library is mostly used for.
 - tanh forward: never. numpy's tanh is an AVX-512 routine; ours needs exp, an expm1
   polynomial and a division and stays at 0.9-1.05x numpy at every size.
-- Parallel: never, on this machine. Back to back, a 1e6-element parallel kernel is up to
-  ~2x the serial one, but a fork-join must wake the second vCPU: after >= 0.1 ms of idling
-  (i.e. whenever other work runs between kernel calls, as in training) that costs 0.1-8 ms,
-  and with any other process running it stalls ~8 ms per call (a scheduler tick), 10-50x
-  the serial kernel. The parallel drivers stay available through kernel_mode("parallel")
-  and can be enabled here on machines with idle cores.
+- Parallel: never, on this machine. At 1e6 elements, called back to back, the parallel
+  kernels run 1.0-2.8x faster than the serial ones; called 2 ms after the previous call
+  (the worker thread has gone to sleep, as between kernel calls in training) 0.5-1.8x;
+  and whenever another process is running, each fork-join waits for a scheduler tick,
+  ~8 ms, 10-50x the serial kernel (this VM is shared, so that is common). The parallel
+  drivers stay available through kernel_mode("parallel"); on a machine with idle cores,
+  opt in per family, e.g. THRESHOLDS["cross_entropy"] = (4096, 1 << 20).
 """
 
 from __future__ import annotations
