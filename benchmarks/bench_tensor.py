@@ -5,8 +5,8 @@ The step: forward a ReLU MLP, cross-entropy on the logits, backward, SGD update.
 All three start from the same float64 weights and see the same data, train in lockstep and
 must report the same loss at every step. PyTorch gets as many threads as chainrule uses
 (Numba's thread count; numpy's BLAS uses the machine's cores as well). Times are medians
-over interleaved rounds, so a burst of load on the machine hits all three alike. Then the
-per-kernel table of `benchmarks/bench_kernels.py`.
+over alternating blocks of steps (see `time_in_blocks`). Then the per-kernel table of
+`benchmarks/bench_kernels.py`.
 
     .venv/bin/python benchmarks/bench_tensor.py [--steps 200] [--profile] [--no-kernels]
         [--kernel-size 1000000] [--kernel-samples 15]
@@ -122,19 +122,26 @@ def numpy_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: n
 
 # -- timing ---------------------------------------------------------------------------------------------
 
-def time_interleaved(steps: dict[str, Step], rounds: int) -> tuple[dict[str, float], dict[str, list[float]]]:
+def time_in_blocks(steps: dict[str, Step], rounds: int, blocks: int = 5) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Median seconds per step of each implementation, and each one's losses in step order.
 
-    Each round runs one step of every implementation in turn, so the three train in lockstep
-    and see the same machine load."""
+    The implementations take turns in `blocks` blocks of rounds / blocks steps each (ABC ABC
+    ...), so a burst of load on the machine hits all three alike, and all three take the
+    same steps (lockstep). Not one step each in turn: after a parallel region PyTorch's
+    OpenMP threads, OpenBLAS's and Numba's keep spinning for a while, and on 2 cores that
+    would slow whichever implementation runs next. The first step of each block is
+    excluded from the median for the same reason."""
+    per_block = max(2, rounds // blocks)
     times: dict[str, list[float]] = {name: [] for name in steps}
     losses: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
+    for _ in range(blocks):
         for name, step in steps.items():
-            start = time.perf_counter()
-            loss = step()
-            times[name].append(time.perf_counter() - start)
-            losses[name].append(loss)
+            for i in range(per_block):
+                start = time.perf_counter()
+                loss = step()
+                if i:
+                    times[name].append(time.perf_counter() - start)
+                losses[name].append(loss)
     return {name: statistics.median(values) for name, values in times.items()}, losses
 
 
@@ -187,8 +194,8 @@ def phase_breakdown(model: TensorMLP, X: np.ndarray, y: np.ndarray, rounds: int)
 def run_steps(rounds: int, profile: bool) -> None:
     threads = thread_count()
     torch.set_num_threads(threads)
-    print(f"one SGD step (forward, cross-entropy, backward, update), float64, median of {rounds} "
-          f"interleaved rounds")
+    print(f"one SGD step (forward, cross-entropy, backward, update), float64, median over {rounds} "
+          f"steps each, in 5 alternating blocks")
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads = {threads} Numba "
           f"threads, Python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}\n")
     header = f"{'case':28s} {'chainrule':>11s} {'PyTorch':>11s} {'numpy MLP':>11s} {'ours/torch':>11s} " \
@@ -203,7 +210,7 @@ def run_steps(rounds: int, profile: bool) -> None:
                  "numpy": numpy_step(weights, X, y)}
         warmup = {name: [step() for _ in range(5)] for name, step in steps.items()}  # compile, allocate
         check_same_losses(warmup, label)
-        medians, losses = time_interleaved(steps, rounds)
+        medians, losses = time_in_blocks(steps, rounds)
         worst = check_same_losses(losses, label)
         ratio_torch = medians["chainrule"] / medians["torch"]
         ratio_numpy = medians["chainrule"] / medians["numpy"]
@@ -235,7 +242,7 @@ def run_kernel_table(size: int, samples: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=200, help="interleaved rounds to time (default 200)")
+    parser.add_argument("--steps", type=int, default=200, help="steps to time per implementation (default 200)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of chainrule's step")
     parser.add_argument("--no-kernels", action="store_true", help="skip the per-kernel table")
     parser.add_argument("--kernel-size", type=int, default=10**6,

@@ -86,8 +86,9 @@ def _resolve_metrics(metrics: Iterable[Union[str, Metric]]) -> dict[str, Callabl
     return resolved
 
 
-def _metric_value(name: str, function: Callable[..., float], outputs: np.ndarray, targets: np.ndarray,
+def _metric_value(function: Callable[..., float], outputs: np.ndarray, targets: np.ndarray,
                   threshold: float) -> float:
+    """A metric's value; the built-in accuracy also receives fit's `threshold`."""
     return function(outputs, targets, threshold) if function is accuracy else float(function(outputs, targets))
 
 
@@ -243,7 +244,7 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Any, data: Data, epochs: int,
                 total_loss += value * count
                 seen += count
                 for name, function in tracked.items():
-                    totals[name] += _metric_value(name, function, outputs.data, y_batch, threshold) * count
+                    totals[name] += _metric_value(function, outputs.data, y_batch, threshold) * count
             history.loss.append(total_loss / seen)
             for name in tracked:
                 history.metrics[name].append(totals[name] / seen)
@@ -282,7 +283,7 @@ def evaluate(model: Module, loss_fn: LossFn, X: Any, y: Any,
     finally:
         model.train(was_training)
     for name, function in tracked.items():
-        scores[name] = _metric_value(name, function, outputs.data, y, threshold)
+        scores[name] = _metric_value(function, outputs.data, y, threshold)
     return scores
 
 
