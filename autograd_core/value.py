@@ -191,12 +191,15 @@ class Value:
         return Value._result(slope * self.data, "leaky_relu", (self,), (slope,))
 
     def elu(self, alpha: Number = 1.0) -> "Value":
-        """out = a if a > 0 else alpha*(e^a - 1).   dL/da = dL/dout * (1 if a > 0 else alpha*e^a)."""
+        """out = a if a > 0 else alpha*(e^a - 1).   dL/da = dL/dout * (1 if a > 0 else alpha*e^a).
+
+        e^a - 1 is computed with expm1: near a = 0, e^a rounds to 1 and the subtraction would
+        lose every digit (elu(-1e-17) would be 0 instead of -1e-17).
+        """
         alpha = _check_number(alpha, "alpha")
         if self.data > 0.0:
             return Value._result(self.data, "elu", (self,), (1.0,))
-        e = math.exp(self.data)
-        return Value._result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
+        return Value._result(alpha * math.expm1(self.data), "elu", (self,), (alpha * math.exp(self.data),))
 
     def abs(self) -> "Value":
         """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""

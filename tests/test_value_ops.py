@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from autograd_core import Value, as_value, maximum, softmax, sum_values
@@ -373,7 +373,16 @@ def test_softmax_cross_entropy_matches_torch(logits, data):
     assert_matches_finite_differences(loss, *[z / 4 for z in logits])
 
 
+@given(x=st.floats(-1e-8, 0.0, allow_nan=False))
+def test_elu_keeps_every_digit_of_tiny_negative_inputs(x):
+    # elu(x) = alpha * (e^x - 1) ~ x near 0: computed as e^x - 1 it would round to 0.
+    assert_matches_torch(lambda a: a.elu(), TF.elu, x)
+    assert_matches_torch(lambda a: a.elu().abs() ** 1.5, lambda t: TF.elu(t).abs() ** 1.5, x)
+    assert math.isclose(Value(x).elu().data, math.expm1(x), rel_tol=1e-15, abs_tol=0.0)
+
+
 @given(a=finite(0.5, 2), b=finite(-2, 2), c=finite(-2, 2))
+@example(a=1.0, b=0.0, c=-2.923336375129693e-17)  # once failed: elu(c) rounded to 0
 def test_long_mixed_expression_matches_torch(a, b, c):
     def ours(a, b, c):
         d = (a * b + c).sigmoid() * (a ** 2 - b / a).tanh()
