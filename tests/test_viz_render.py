@@ -12,6 +12,7 @@ import graphviz
 import pytest
 
 from autograd_core import Value
+from conftest import missing_system_tool
 from viz import GradientGraph, RendererUnavailableError, draw_graph, save_svg
 from viz.render import choose_renderer, render_source
 
@@ -116,9 +117,10 @@ def test_the_default_renderer_is_dot_exactly_when_it_is_on_path():
     assert graph.last_renderer == ("dot" if DOT_ON_PATH else "pygraphviz")
 
 
-@pytest.mark.skipif(not DOT_ON_PATH, reason="Graphviz's dot executable is absent on this machine "
-                    "(the pygraphviz renderer is tested unconditionally above)")
 def test_dot_renders_without_pygraphviz(no_pygraphviz, tmp_path):
+    if not DOT_ON_PATH:
+        missing_system_tool("Graphviz's dot executable is absent on this machine (apt-get install "
+                            "graphviz; the pygraphviz renderer is tested unconditionally above)")
     root = small_graph()
     assert choose_renderer() == "dot"
     graph = draw_graph(root)
