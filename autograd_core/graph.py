@@ -6,6 +6,9 @@ A *node* is any object with
     dL/d(parent) = dL/d(node) * d(node)/d(parent), or None where a parent needs no gradient,
   - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
   - ``clear_grad()``: reset ``node.grad``.
+Nodes are told apart by identity: they are kept in sets and dicts with the default
+``object.__hash__``, so a node class must not define ``__eq__`` (a Tensor comparison that
+returned an array would make nodes unhashable, and equal data must never merge two nodes).
 
 Everything that walks a graph in this project goes through `topological_order`, and
 everything that applies the chain rule goes through `backpropagate`.
@@ -28,13 +31,13 @@ def topological_order(root: Any) -> list[Any]:
     limit. Nodes are tracked by identity, so a node reached along two paths appears once.
     """
     order: list[Any] = []
-    visited = {id(root)}
+    visited = {root}
     stack = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if id(parent) not in visited:
-                visited.add(id(parent))
+            if parent not in visited:
+                visited.add(parent)
                 stack.append((parent, iter(parent.parents)))
                 break
         else:
@@ -66,9 +69,10 @@ def backpropagate(
     same steps without changing the graph. ``on_step(node, upstream, contributions)`` is
     called for every node that has parents, in the order the steps are applied.
     """
-    pass_gradients = {id(root): seed}
+    pass_gradients = {root: seed}
+    take = pass_gradients.pop
     for node in reversed(topological_order(root)):
-        upstream = pass_gradients.pop(id(node), None)
+        upstream = take(node, None)
         if upstream is None:  # no path from root reaches this node with a gradient
             continue
         if accumulate:
@@ -81,12 +85,9 @@ def backpropagate(
         for parent, contribution in zip(node.parents, contributions):
             if contribution is None:
                 continue
-            key = id(parent)
+            earlier = pass_gradients.get(parent)
             # Never add in place: one contribution array may be shared by two parents.
-            if key in pass_gradients:
-                pass_gradients[key] = pass_gradients[key] + contribution
-            else:
-                pass_gradients[key] = contribution
+            pass_gradients[parent] = contribution if earlier is None else earlier + contribution
 
 
 def zero_grad(root: Any) -> None:

@@ -33,10 +33,13 @@ def _named(node: "Value") -> str:
 class Value:
     """A scalar in a computation graph: ``data``, ``grad``, ``label``, ``op``, ``parents``.
 
-    ``local_grads[i]`` is d(self)/d(parents[i]), evaluated when the node was created.
+    ``local_grads[i]`` is d(self)/d(parents[i]), evaluated when the node was created. Every op
+    has one or two parents, so the two derivatives live in two float slots rather than in a
+    tuple per node: a graph of n nodes then holds n fewer containers for Python's cyclic
+    garbage collector to count.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "parents", "_local_first", "_local_second", "__weakref__")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -46,15 +49,28 @@ class Value:
         self.label = label
         self.op = ""
         self.parents: tuple[Value, ...] = ()
-        self.local_grads: tuple[float, ...] = ()
+        self._local_first = self._local_second = 0.0
 
     @staticmethod
-    def _result(data: float, op: str, parents: tuple, local_grads: tuple) -> "Value":
-        """A new node computed by `op` from `parents` (skips the checks of ``__init__``)."""
+    def _result(data: float, op: str, parents: tuple, local_first: float, local_second: float = 0.0) -> "Value":
+        """A new node computed by `op` from one or two `parents`, with d(out)/d(parents[0]) =
+        `local_first` and d(out)/d(parents[1]) = `local_second` (skips ``__init__``'s checks)."""
         out = Value.__new__(Value)
-        out.data, out.grad, out.label, out.op = data, 0.0, "", op
-        out.parents, out.local_grads = parents, local_grads
+        out.data, out.grad, out.label, out.op, out.parents = data, 0.0, "", op, parents
+        out._local_first, out._local_second = local_first, local_second
         return out
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(parents[i]) for each parent, as evaluated when the node was created."""
+        return (self._local_first, self._local_second)[:len(self.parents)]
+
+    @local_grads.setter
+    def local_grads(self, local_grads: Sequence[float]) -> None:
+        if len(local_grads) != len(self.parents):
+            raise ValueError(f"a node with {len(self.parents)} parents needs {len(self.parents)} "
+                             f"local derivatives, got {len(local_grads)}")
+        self._local_first, self._local_second = (*local_grads, 0.0, 0.0)[:2]
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -62,9 +78,11 @@ class Value:
 
     # -- the node protocol used by autograd_core.graph -------------------------------
 
-    def chain_rule(self, upstream: float) -> list[float]:
+    def chain_rule(self, upstream: float) -> tuple[float, ...]:
         """dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i), for each parent."""
-        return [upstream * local for local in self.local_grads]
+        if len(self.parents) == 2:
+            return (upstream * self._local_first, upstream * self._local_second)
+        return (upstream * self._local_first,)
 
     def accumulate_grad(self, gradient: float) -> None:
         self.grad += gradient
@@ -81,17 +99,17 @@ class Value:
     def __add__(self, other: Operand) -> "Value":
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
         other = as_value(other)
-        return Value._result(self.data + other.data, "+", (self, other), (1.0, 1.0))
+        return Value._result(self.data + other.data, "+", (self, other), 1.0, 1.0)
 
     def __sub__(self, other: Operand) -> "Value":
         """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
         other = as_value(other)
-        return Value._result(self.data - other.data, "-", (self, other), (1.0, -1.0))
+        return Value._result(self.data - other.data, "-", (self, other), 1.0, -1.0)
 
     def __mul__(self, other: Operand) -> "Value":
         """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
         other = as_value(other)
-        return Value._result(self.data * other.data, "*", (self, other), (other.data, self.data))
+        return Value._result(self.data * other.data, "*", (self, other), other.data, self.data)
 
     def __truediv__(self, other: Operand) -> "Value":
         """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
@@ -99,11 +117,11 @@ class Value:
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data:g} / {other.data:g}{_named(other)}")
         b = other.data
-        return Value._result(self.data / b, "/", (self, other), (1.0 / b, -self.data / (b * b)))
+        return Value._result(self.data / b, "/", (self, other), 1.0 / b, -self.data / (b * b))
 
     def __neg__(self) -> "Value":
         """out = -a.   dL/da = dL/dout * (-1)."""
-        return Value._result(-self.data, "neg", (self,), (-1.0,))
+        return Value._result(-self.data, "neg", (self,), -1.0)
 
     def __pow__(self, exponent: Operand) -> "Value":
         """out = a ** n for a number n:  dL/da = dL/dout * n * a^(n-1).
@@ -121,14 +139,14 @@ class Value:
             out = _checked_power(a, b, self)
             # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b >= 0 (PyTorch uses 0 there too).
             return Value._result(out, "**", (self, exponent),
-                                 (_power_rule(a, b, self), out * math.log(a) if a > 0.0 else 0.0))
+                                 _power_rule(a, b, self), out * math.log(a) if a > 0.0 else 0.0)
         n = _check_number(exponent, "exponent")
         if a == 0.0 and n < 0.0:
             raise ZeroDivisionError(f"0 raised to the negative power {n:g}{_named(self)}")
         if a < 0.0 and not n.is_integer():
             raise ValueError(f"a negative base {a:g}{_named(self)} raised to the non-integer "
                              f"power {n:g} is not a real number")
-        return Value._result(_checked_power(a, n, self), f"**{n:g}", (self,), (_power_rule(a, n, self),))
+        return Value._result(_checked_power(a, n, self), f"**{n:g}", (self,), _power_rule(a, n, self))
 
     def __radd__(self, other: Number) -> "Value":
         return as_value(other) + self
@@ -153,18 +171,18 @@ class Value:
             out = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp({self.data:g}){_named(self)} overflows a float") from None
-        return Value._result(out, "exp", (self,), (out,))
+        return Value._result(out, "exp", (self,), out)
 
     def log(self) -> "Value":
         """out = ln a (a > 0).   dL/da = dL/dout * (1/a)."""
         if self.data <= 0.0:
             raise ValueError(f"log of a non-positive number {self.data:g}{_named(self)}")
-        return Value._result(math.log(self.data), "log", (self,), (1.0 / self.data,))
+        return Value._result(math.log(self.data), "log", (self,), 1.0 / self.data)
 
     def tanh(self) -> "Value":
         """out = tanh a.   dL/da = dL/dout * (1 - out^2)."""
         out = math.tanh(self.data)
-        return Value._result(out, "tanh", (self,), (1.0 - out * out,))
+        return Value._result(out, "tanh", (self,), 1.0 - out * out)
 
     def sigmoid(self) -> "Value":
         """out = 1 / (1 + e^-a).   dL/da = dL/dout * out * (1 - out).
@@ -176,19 +194,19 @@ class Value:
         else:
             e = math.exp(self.data)
             out = e / (1.0 + e)
-        return Value._result(out, "sigmoid", (self,), (out * (1.0 - out),))
+        return Value._result(out, "sigmoid", (self,), out * (1.0 - out))
 
     def relu(self) -> "Value":
         """out = max(0, a).   dL/da = dL/dout * [a > 0]."""
         positive = self.data > 0.0
-        return Value._result(self.data if positive else 0.0, "relu", (self,), (1.0 if positive else 0.0,))
+        return Value._result(self.data if positive else 0.0, "relu", (self,), 1.0 if positive else 0.0)
 
     def leaky_relu(self, negative_slope: Number = 0.01) -> "Value":
         """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s)."""
         slope = _check_number(negative_slope, "negative_slope")
         if self.data > 0.0:
-            return Value._result(self.data, "leaky_relu", (self,), (1.0,))
-        return Value._result(slope * self.data, "leaky_relu", (self,), (slope,))
+            return Value._result(self.data, "leaky_relu", (self,), 1.0)
+        return Value._result(slope * self.data, "leaky_relu", (self,), slope)
 
     def elu(self, alpha: Number = 1.0) -> "Value":
         """out = a if a > 0 else alpha*(e^a - 1).   dL/da = dL/dout * (1 if a > 0 else alpha*e^a).
@@ -198,13 +216,13 @@ class Value:
         """
         alpha = _check_number(alpha, "alpha")
         if self.data > 0.0:
-            return Value._result(self.data, "elu", (self,), (1.0,))
-        return Value._result(alpha * math.expm1(self.data), "elu", (self,), (alpha * math.exp(self.data),))
+            return Value._result(self.data, "elu", (self,), 1.0)
+        return Value._result(alpha * math.expm1(self.data), "elu", (self,), alpha * math.exp(self.data))
 
     def abs(self) -> "Value":
         """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""
         sign = 1.0 if self.data > 0.0 else (-1.0 if self.data < 0.0 else 0.0)
-        return Value._result(abs(self.data), "abs", (self,), (sign,))
+        return Value._result(abs(self.data), "abs", (self,), sign)
 
     __abs__ = abs
 
@@ -245,10 +263,10 @@ def maximum(a: Operand, b: Operand) -> Value:
     """
     a, b = as_value(a), as_value(b)
     if a.data == b.data:
-        local = (0.5, 0.5)
-    else:
-        local = (1.0, 0.0) if a.data > b.data else (0.0, 1.0)
-    return Value._result(max(a.data, b.data), "max", (a, b), local)
+        return Value._result(a.data, "max", (a, b), 0.5, 0.5)
+    if a.data > b.data:
+        return Value._result(a.data, "max", (a, b), 1.0, 0.0)
+    return Value._result(b.data, "max", (a, b), 0.0, 1.0)
 
 
 def softmax(values: Sequence[Operand]) -> list[Value]:

@@ -13,7 +13,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_core import Value, backpropagate, maximum, softmax, topological_order, zero_grad
+from autograd_core import Tensor, Value, backpropagate, maximum, softmax, topological_order, zero_grad
 
 # -- random graphs: one recipe, built both with our Values and with torch tensors ------------------
 
@@ -297,3 +297,25 @@ def test_backward_seed_scales_every_gradient(seed):
     # hand: d(a sigma(a))/da = sigma(a) + a sigma(a) (1 - sigma(a))
     assert math.isclose(a.grad, seed * (s + 1.3 * s * (1 - s)), rel_tol=1e-14)
     assert out.grad == seed
+
+
+def test_nodes_with_equal_data_stay_apart_and_hash_by_identity():
+    # The driver keys its tables by the nodes themselves: equal data must never merge nodes.
+    assert Value.__hash__ is object.__hash__ and Tensor.__hash__ is object.__hash__
+    a, b = Value(2.0, "a"), Value(2.0, "b")
+    out = a * b
+    assert topological_order(out) == [a, b, out]
+    out.backward()
+    assert (a.grad, b.grad) == (2.0, 2.0)  # hand: d(ab)/da = b, d(ab)/db = a
+    x, y = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    (x * y).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones(3))  # d(sum xy)/dx = y
+
+
+def test_local_grads_setter_checks_the_count():
+    a = Value(1.0)
+    out = a.tanh()
+    with pytest.raises(ValueError, match="1 parents needs 1 local derivatives, got 2"):
+        out.local_grads = (1.0, 2.0)
+    out.local_grads = (0.5,)
+    assert out.local_grads == (0.5,) and out.chain_rule(2.0) == (1.0,)
