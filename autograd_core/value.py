@@ -98,22 +98,26 @@ class Value:
 
     def __add__(self, other: Operand) -> "Value":
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
-        other = as_value(other)
+        if not isinstance(other, Value):  # as_value inlined: this runs for every + and * of a network
+            other = as_value(other)
         return Value._result(self.data + other.data, "+", (self, other), 1.0, 1.0)
 
     def __sub__(self, other: Operand) -> "Value":
         """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
-        other = as_value(other)
+        if not isinstance(other, Value):
+            other = as_value(other)
         return Value._result(self.data - other.data, "-", (self, other), 1.0, -1.0)
 
     def __mul__(self, other: Operand) -> "Value":
         """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
-        other = as_value(other)
+        if not isinstance(other, Value):
+            other = as_value(other)
         return Value._result(self.data * other.data, "*", (self, other), other.data, self.data)
 
     def __truediv__(self, other: Operand) -> "Value":
         """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
-        other = as_value(other)
+        if not isinstance(other, Value):
+            other = as_value(other)
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data:g} / {other.data:g}{_named(other)}")
         b = other.data
