@@ -67,6 +67,7 @@ class Value:
 
     @local_grads.setter
     def local_grads(self, local_grads: Sequence[float]) -> None:
+        """Replace the stored derivatives (tests plant wrong ones to check gradcheck)."""
         if len(local_grads) != len(self.parents):
             raise ValueError(f"a node with {len(self.parents)} parents needs {len(self.parents)} "
                              f"local derivatives, got {len(local_grads)}")
@@ -85,9 +86,11 @@ class Value:
         return (upstream * self._local_first,)
 
     def accumulate_grad(self, gradient: float) -> None:
+        """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch)."""
         self.grad += gradient
 
     def clear_grad(self) -> None:
+        """Reset ``self.grad`` to 0."""
         self.grad = 0.0
 
     def backward(self, grad: Number = 1.0) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from autograd_core import Value, sum_values
+from nn.optim import Optimizer
 
 Model = Callable[[list[float]], Value]
 LossFn = Callable[[Value, float], Value]
@@ -35,7 +36,7 @@ def fit_scalar(
     inputs: Sequence[Sequence[float]],
     targets: Sequence[float],
     loss_fn: LossFn,
-    optimizer,
+    optimizer: Optimizer,
     epochs: int,
     labels: Sequence[int] | None = None,
     threshold: float = 0.5,
