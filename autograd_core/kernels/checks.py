@@ -36,6 +36,9 @@ def check_same_layout(op: str, reference_arg: str, reference: np.ndarray,
                       **others: np.ndarray) -> None:
     """Raise unless every array in `others` has the shape and dtype of `reference`."""
     for arg, array in others.items():
+        if type(array) is np.ndarray and array.shape == reference.shape \
+                and array.dtype == reference.dtype:
+            continue  # the usual case, checked without the calls below
         check_float_array(op, arg, array)
         if array.shape != reference.shape:
             raise ValueError(f"{op}: {arg} has shape {array.shape} but {reference_arg} has "
@@ -58,6 +61,10 @@ def check_activation(op: str, name: object, param: object) -> float:
 
 def check_real_number(op: str, arg: str, value: object) -> float:
     """Return `value` as a float if it is a finite real number (or 0-d real array)."""
+    if type(value) is float:  # the common case, without the slower abstract-class test below
+        if not math.isfinite(value):
+            raise ValueError(f"{op}: {arg} must be finite, got {value}")
+        return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -104,7 +111,7 @@ def check_targets(op: str, targets: object, n: int, classes: int,
     if not isinstance(targets, np.ndarray):
         raise TypeError(f"{op}: targets must be a numpy.ndarray, got {type(targets).__name__}")
     if targets.ndim == 1:
-        if not np.issubdtype(targets.dtype, np.integer):
+        if targets.dtype.kind not in "iu":  # signed or unsigned integers
             raise TypeError(f"{op}: 1-d targets are class labels and must have an integer "
                             f"dtype, got {targets.dtype}")
         if targets.shape[0] != n:

@@ -80,26 +80,43 @@ def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.nda
     raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
+# Rows this short (the logits of a classifier) are reduced on a column-major copy.
+SHORT_ROW = 16
+
+
+def _reduce(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
+    """`ufunc` (np.add, np.maximum) reduced over `axis`, which is kept with length 1.
+
+    numpy reduces a short last axis one row at a time, about 30 ns a row: 5 us for the
+    max of a (150, 3) matrix. On a column-major copy of the same numbers it makes one
+    vectorised pass per column instead, 2-4x faster for rows of up to SHORT_ROW (and
+    slower beyond: measured on (150, C) and (4096, C) matrices, C = 2 .. 256)."""
+    if axis == x.ndim - 1 and x.ndim >= 2 and x.shape[-1] <= SHORT_ROW:
+        columns = np.asfortranarray(x.reshape(-1, x.shape[-1]))
+        return ufunc.reduce(columns, axis=1).reshape(x.shape[:-1] + (1,))
+    return ufunc.reduce(x, axis=axis, keepdims=True)
+
+
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) along `axis`; shifting by the max keeps exp <= 1."""
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+    shifted = np.exp(x - _reduce(np.maximum, x, axis))
+    return shifted / _reduce(np.add, shifted, axis)
 
 
 def softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
     """dL/dx_i = s_i * (g_i - sum_j g_j s_j), with s = softmax(x) = `out` and g = dL/ds."""
-    return out * (grad - np.sum(grad * out, axis=axis, keepdims=True))
+    return out * (grad - _reduce(np.add, grad * out, axis))
 
 
 def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     """x - max - log(sum(exp(x - max))) along `axis` (stable log-sum-exp)."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - _reduce(np.maximum, x, axis)
+    return shifted - np.log(_reduce(np.add, np.exp(shifted), axis))
 
 
 def log_softmax_backward(out: np.ndarray, grad: np.ndarray, axis: int) -> np.ndarray:
     """dL/dx_i = g_i - exp(y_i) * sum_j g_j, with y = log_softmax(x) = `out` and g = dL/dy."""
-    return grad - np.exp(out) * np.sum(grad, axis=axis, keepdims=True)
+    return grad - np.exp(out) * _reduce(np.add, grad, axis)
 
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
@@ -111,9 +128,9 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     n = logits.shape[0]
     if targets.ndim == 1:
         picked = log_probs[np.arange(n), targets]
-        loss = -np.sum(picked, dtype=np.float64) / n
+        loss = -picked.sum(dtype=np.float64) / n
     else:
-        loss = -np.sum(targets * log_probs, dtype=np.float64) / n
+        loss = -(targets * log_probs).sum(dtype=np.float64) / n
     return float(loss), np.exp(log_probs)
 
 
@@ -123,9 +140,9 @@ def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
     n = probs.shape[0]
     scale = probs.dtype.type(grad / n)
     if targets.ndim == 1:
-        shifted = probs.copy()
-        shifted[np.arange(n), targets] -= 1
-        return shifted * scale
+        grad_logits = probs * scale
+        grad_logits[np.arange(n), targets] -= scale
+        return grad_logits
     return (probs - targets.astype(probs.dtype, copy=False)) * scale
 
 
