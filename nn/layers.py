@@ -8,6 +8,7 @@ the optimizers in `nn.optim` update them.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Iterator, Optional, Sequence, Union
@@ -54,6 +55,7 @@ class TensorModule(Module):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, x: TensorLike) -> Tensor:
+        """``self.forward(x)``."""
         return self.forward(x)
 
 
@@ -101,12 +103,22 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         grad_w = rows.T @ X.reshape(-1, in_features) if need_w else None
         if bias is None:
             return grad_x, grad_w
-        # ones @ G is the column sum as one BLAS call: ~3x faster than G.sum(axis=0) for
-        # the short, wide gradients of small layers.
-        return grad_x, grad_w, np.ones(rows.shape[0], rows.dtype) @ rows if need_b else None
+        return grad_x, grad_w, _ones(rows.shape[0], rows.dtype) @ rows if need_b else None
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor.from_op(out, parents, "linear", backward)
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(length: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of `length` ones, made once per (length, dtype).
+
+    ``ones @ G`` is the column sum of G as one BLAS call: 2-3x faster than G.sum(axis=0)
+    for the short, wide gradients of small layers (1.5 us against 3 us for (150, 16)),
+    and about half of those 1.5 us would be spent allocating the ones."""
+    ones = np.ones(length, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 class Linear(TensorModule):
