@@ -115,7 +115,7 @@ class Tensor:
 
     @staticmethod
     def from_op(data: ArrayLike, parents: Sequence["Tensor"], op: str,
-                backward: BackwardFunction) -> "Tensor":
+                backward: BackwardFunction, *, check_gradients: bool = True) -> "Tensor":
         """The public way to define a new differentiable operation.
 
         `data` is the op's result (computed by the caller from the parents' ``.data``),
@@ -128,8 +128,13 @@ class Tensor:
         that would make a reference cycle, which only Python's cyclic garbage collector
         can free. Gradients for parents that do not require grad are dropped; a wrong
         number of gradients or a wrong shape raises an error naming `op`.
+
+        Those checks run on every backward pass. ``check_gradients=False`` skips them, for
+        ops whose backward is itself tested against an oracle: it must then return exactly
+        one gradient per parent, in that parent's shape, and None for every parent that
+        does not require grad (nn's layers and losses do this on their hot path).
         """
-        return tensor_custom_op.from_op(data, parents, op, backward)
+        return tensor_custom_op.from_op(data, parents, op, backward, check_gradients)
 
     # -- array attributes ------------------------------------------------------------------
 

@@ -247,17 +247,20 @@ def cross_entropy(logits: TensorLike, target: Any) -> Tensor:
         raise type(error)(f"cross_entropy: {error}") from None
     logit_data = z.data
     has_target_parent = target_tensor is not None
-    need_t = has_target_parent and target_tensor.requires_grad
+    need_z, need_t = z.requires_grad, has_target_parent and target_tensor.requires_grad
 
     def backward(g: np.ndarray) -> tuple:
         upstream = float(g)
-        grad_z = kernels.softmax_cross_entropy_backward(probs, targets, upstream)
+        grad_z = kernels.softmax_cross_entropy_backward(probs, targets, upstream) if need_z else None
         if not has_target_parent:
             return (grad_z,)
         return grad_z, kernels.log_softmax(logit_data, 1) * (-upstream / n) if need_t else None
 
     parents = (z, target_tensor) if has_target_parent else (z,)
-    return Tensor.from_op(_scalar(loss, logit_data), parents, "cross_entropy", backward)
+    # backward respects need_t and the shapes (checked against torch in the tests), so the
+    # per-pass check of from_op is skipped on this, the classifier's hot path.
+    return Tensor.from_op(_scalar(loss, logit_data), parents, "cross_entropy", backward,
+                          check_gradients=False)
 
 
 __all__ = ["mse", "sse", "l1", "binary_cross_entropy", "binary_cross_entropy_with_logits",

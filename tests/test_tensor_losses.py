@@ -312,3 +312,25 @@ def test_cross_entropy_logit_shape_errors():
         L.cross_entropy(Tensor(np.zeros((2, 3, 1))), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         L.cross_entropy(Tensor(np.zeros(3)), 3)
+
+
+def test_cross_entropy_gives_no_gradient_to_constant_logits():
+    # Only the probability targets require grad: the logits must stay without a gradient.
+    logits = Tensor(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]))
+    target = Tensor(np.array([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]]), requires_grad=True)
+    L.cross_entropy(logits, target).backward()
+    assert logits.grad is None
+    z = torch.tensor(logits.data)
+    t = torch.tensor(target.data, requires_grad=True)
+    torch.nn.functional.cross_entropy(z, t).backward()
+    np.testing.assert_allclose(target.grad, t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_linear_gives_no_gradient_to_a_constant_input_or_frozen_weight():
+    from nn.layers import linear
+    x = Tensor(np.ones((4, 3)))
+    weight = Tensor(np.full((2, 3), 0.5))  # frozen
+    bias = Tensor(np.zeros(2), requires_grad=True)
+    linear(x, weight, bias).sum().backward()
+    assert x.grad is None and weight.grad is None
+    np.testing.assert_array_equal(bias.grad, [4.0, 4.0])  # d(sum over 4 rows)/db = 4
