@@ -1,6 +1,6 @@
 """The `chainrule` command and the library's w52 builder behind it.
 
-Expected numbers come from the hand computation in test_w52.py (the seed's formulas on plain
+Expected numbers come from the hand computation in oracles.py (the seed's formulas on plain
 floats); the README's picture docs/w52.svg is checked to show the numbers of today's engine.
 """
 
@@ -18,7 +18,7 @@ import pytest
 
 from autograd_core.cli import main, run_train, run_w52
 from autograd_core.examples import build_w52, w52_chain
-from test_w52 import FORWARD_NAMES, hand_forward, hand_gradients, slide_chain_for_w52
+from oracles import FORWARD_NAMES, hand_forward, hand_gradients, slide_chain_for_w52
 from viz import draw_graph
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,34 +17,7 @@ from nn import tensor_losses
 from nn.layers import (ELU, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh,
                        TensorMLP, linear, tensor_mlp)
 from nn.module import ModelFileError, Module
-
-
-def torch_linear(layer: Linear) -> torch.nn.Linear:
-    twin = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None,
-                           dtype=torch.float64)
-    with torch.no_grad():
-        twin.weight.copy_(torch.from_numpy(layer.weight.data))
-        if layer.bias is not None:
-            twin.bias.copy_(torch.from_numpy(layer.bias.data))
-    return twin
-
-
-def torch_twin(model: Sequential) -> torch.nn.Sequential:
-    """torch.nn.Sequential with the same modules and exactly the same weights."""
-    modules = []
-    for layer in model:
-        if isinstance(layer, Linear):
-            modules.append(torch_linear(layer))
-        elif isinstance(layer, LeakyReLU):
-            modules.append(torch.nn.LeakyReLU(layer.negative_slope))
-        elif isinstance(layer, ELU):
-            modules.append(torch.nn.ELU(layer.alpha))
-        elif isinstance(layer, Softmax):
-            modules.append(torch.nn.Softmax(dim=layer.axis))
-        else:
-            modules.append({ReLU: torch.nn.ReLU, Tanh: torch.nn.Tanh, Sigmoid: torch.nn.Sigmoid,
-                            Identity: torch.nn.Identity}[type(layer)]())
-    return torch.nn.Sequential(*modules)
+from oracles import torch_linear, torch_twin
 
 
 # -- Linear -----------------------------------------------------------------------------------------

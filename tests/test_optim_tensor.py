@@ -8,25 +8,11 @@ import torch
 
 from autograd_core import Tensor
 from nn import tensor_losses
-from nn.layers import Linear, tensor_mlp
+from nn.layers import tensor_mlp
 from nn.optim import SGD, Adam
+from oracles import torch_twin
 
 STEPS = 10
-
-
-def twin_of(model) -> torch.nn.Sequential:
-    """A torch copy of a ReLU TensorMLP with exactly the same float64 weights."""
-    modules = []
-    for layer in model:
-        if isinstance(layer, Linear):
-            twin = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-            with torch.no_grad():
-                twin.weight.copy_(torch.from_numpy(layer.weight.data))
-                twin.bias.copy_(torch.from_numpy(layer.bias.data))
-            modules.append(twin)
-        else:
-            modules.append(torch.nn.ReLU())
-    return torch.nn.Sequential(*modules)
 
 
 def batches():
@@ -46,7 +32,7 @@ def batches():
 ], ids=["sgd", "sgd-momentum", "sgd-momentum-decay", "adam", "adam-decay"])
 def test_ten_steps_match_torch_optim(ours, theirs):
     model = tensor_mlp([4, 8, 8, 3], seed=0)
-    twin = twin_of(model)
+    twin = torch_twin(model)
     optimizer, reference = ours(model.parameters()), theirs(twin.parameters())
     for features, labels in batches():
         optimizer.zero_grad()

@@ -10,23 +10,10 @@ import torch
 
 from nn import tensor_losses
 from nn.data import DataLoader, make_xor
-from nn.layers import Linear, tensor_mlp
+from nn.layers import tensor_mlp
 from nn.optim import SGD, Adam
 from nn.training import History, accuracy, evaluate, fit, train_iris
-
-
-def torch_twin(model) -> torch.nn.Sequential:
-    modules = []
-    for layer in model:
-        if isinstance(layer, Linear):
-            twin = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-            with torch.no_grad():
-                twin.weight.copy_(torch.from_numpy(layer.weight.data))
-                twin.bias.copy_(torch.from_numpy(layer.bias.data))
-            modules.append(twin)
-        else:
-            modules.append(torch.nn.Tanh())
-    return torch.nn.Sequential(*modules)
+from oracles import torch_twin
 
 
 def blobs(n: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -13,52 +13,12 @@ import torch
 from hypothesis import given, strategies as st
 
 from autograd_core import Tensor, Value, sum_values, topological_order
+from oracles import build_w52_nodes, torch_w52
 from viz import GradientGraph, draw_graph, save_svg
 from viz.graph import LARGE_GRAPH_NODES, assign_modules, module_of_parameter
 from viz.render import render_source
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-# -- the w52 network of seed-examples.md section 1, built here from the seed --------------------
-
-X1, X2, TARGET = 1.7, 3.5, 2.0
-# (w_1j, w_2j) for hidden unit j: first index = input, second = hidden unit.
-WEIGHTS = {1: (0.1, 1.1), 2: (0.5, 0.0), 3: (0.3, 0.4), 4: (2.1, -0.1), 5: (-0.2, 1.3)}
-
-
-def build_w52() -> dict[str, Value]:
-    """u_j = w1j x1 + w2j x2, v_j = 1/u_j, F = v1 v2 + v3/v4 - v5, y = sigmoid(F), L = (y - 2)^2."""
-    n = {"x1": Value(X1, "x1"), "x2": Value(X2, "x2")}
-    for j, (a, b) in WEIGHTS.items():
-        n[f"w1{j}"], n[f"w2{j}"] = Value(a, f"w1{j}"), Value(b, f"w2{j}")
-        n[f"u{j}"] = n[f"w1{j}"] * n["x1"] + n[f"w2{j}"] * n["x2"]
-        n[f"v{j}"] = 1 / n[f"u{j}"]
-    n["F"] = n["v1"] * n["v2"] + n["v3"] / n["v4"] - n["v5"]
-    n["y"] = n["F"].sigmoid()
-    n["L"] = (n["y"] - TARGET) ** 2
-    for name, node in n.items():
-        node.label = name
-    return n
-
-
-def torch_w52() -> dict[str, tuple[float, float]]:
-    """(value, dL/dvalue) of every named w52 node, from PyTorch float64 autograd."""
-    t = {"x1": torch.tensor(X1, dtype=torch.float64, requires_grad=True),
-         "x2": torch.tensor(X2, dtype=torch.float64, requires_grad=True)}
-    for j, (a, b) in WEIGHTS.items():
-        t[f"w1{j}"] = torch.tensor(a, dtype=torch.float64, requires_grad=True)
-        t[f"w2{j}"] = torch.tensor(b, dtype=torch.float64, requires_grad=True)
-        t[f"u{j}"] = t[f"w1{j}"] * t["x1"] + t[f"w2{j}"] * t["x2"]
-        t[f"v{j}"] = 1 / t[f"u{j}"]
-    t["F"] = t["v1"] * t["v2"] + t["v3"] / t["v4"] - t["v5"]
-    t["y"] = torch.sigmoid(t["F"])
-    t["L"] = (t["y"] - TARGET) ** 2
-    for v in t.values():
-        if not v.is_leaf:
-            v.retain_grad()
-    t["L"].backward()
-    return {k: (v.item(), v.grad.item()) for k, v in t.items()}
-
 
 # -- reading drawings back -------------------------------------------------------------------
 
@@ -100,7 +60,7 @@ def fmt(x: float) -> str:
 
 
 def test_w52_dot_shows_every_named_node_with_torch_values_and_grads():
-    nodes = build_w52()
+    nodes = build_w52_nodes()
     nodes["L"].backward()
     expected = torch_w52()
     order = topological_order(nodes["L"])
@@ -113,7 +73,7 @@ def test_w52_dot_shows_every_named_node_with_torch_values_and_grads():
 
 
 def test_w52_renders_to_svg_with_kinds_told_apart(tmp_path):
-    nodes = build_w52()
+    nodes = build_w52_nodes()
     nodes["L"].backward()
     expected = torch_w52()
     order = topological_order(nodes["L"])
@@ -136,7 +96,7 @@ def test_w52_renders_to_svg_with_kinds_told_apart(tmp_path):
 
 
 def test_kinds_have_distinct_fill_colours_and_the_legend_names_them():
-    nodes = build_w52()
+    nodes = build_w52_nodes()
     source = draw_graph(nodes["L"]).source
     graph = pygraphviz.AGraph(string=source)
     order = topological_order(nodes["L"])
@@ -150,10 +110,10 @@ def test_kinds_have_distinct_fill_colours_and_the_legend_names_them():
 
 
 def test_drawing_is_deterministic_and_independent_of_memory_addresses():
-    first = build_w52()
+    first = build_w52_nodes()
     first["L"].backward()
-    keep_alive = [build_w52() for _ in range(3)]  # other graphs at other addresses
-    second = build_w52()
+    keep_alive = [build_w52_nodes() for _ in range(3)]  # other graphs at other addresses
+    second = build_w52_nodes()
     second["L"].backward()
     assert draw_graph(first["L"]).source == draw_graph(second["L"]).source
     assert draw_graph(first["L"]).source == draw_graph(first["L"]).source
@@ -373,7 +333,7 @@ def test_collapse_inside_a_drawn_cluster_and_unknown_names():
     with pytest.raises(ValueError, match=r"unknown cluster.*layers\.7.*layers\.0"):
         draw_graph(loss, collapse=("layers.7",))
     with pytest.raises(ValueError, match="no parameter label has a module path"):
-        draw_graph(build_w52()["L"], collapse=("layers.0",))
+        draw_graph(build_w52_nodes()["L"], collapse=("layers.0",))
 
 
 def test_assign_modules_ignores_nodes_that_mix_modules_or_constants():
@@ -387,7 +347,7 @@ def test_assign_modules_ignores_nodes_that_mix_modules_or_constants():
 
 
 def test_op_nodes_can_be_folded_into_the_records():
-    nodes = build_w52()
+    nodes = build_w52_nodes()
     order = topological_order(nodes["L"])
     fields = dot_fields(draw_graph(nodes["L"], op_nodes=False).source)
     assert "_op" not in draw_graph(nodes["L"], op_nodes=False).source
@@ -447,7 +407,7 @@ def test_bad_options_are_refused(kwargs, error, pattern):
 
 
 def test_draw_graph_returns_a_gradient_graph_that_displays_in_jupyter():
-    graph = draw_graph(build_w52()["L"])
+    graph = draw_graph(build_w52_nodes()["L"])
     assert isinstance(graph, GradientGraph)
     bundle = graph._repr_mimebundle_()
     assert ET.fromstring(bundle["image/svg+xml"].encode()).tag == f"{SVG}svg"

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from autograd_core import Tensor, Value, topological_order, trace_backward
+from oracles import build_w52_nodes, torch_w52
 from viz import Stepper, backprop_player, draw_step
 from viz.render import render_source
 
@@ -112,47 +113,14 @@ def test_frames_keep_every_node_in_place():
 
 # -- the w52 graph against PyTorch -----------------------------------------------------------------
 
-X1, X2, TARGET = 1.7, 3.5, 2.0
-WEIGHTS = {1: (0.1, 1.1), 2: (0.5, 0.0), 3: (0.3, 0.4), 4: (2.1, -0.1), 5: (-0.2, 1.3)}
-
-
-def build_w52() -> dict[str, Value]:
-    """seed-examples.md section 1: u_j = w1j x1 + w2j x2, v_j = 1/u_j,
-    F = v1 v2 + v3/v4 - v5, y = sigmoid(F), L = (y - 2)^2."""
-    n = {"x1": Value(X1, "x1"), "x2": Value(X2, "x2")}
-    for j, (a, b) in WEIGHTS.items():
-        n[f"w1{j}"], n[f"w2{j}"] = Value(a, f"w1{j}"), Value(b, f"w2{j}")
-        n[f"u{j}"] = n[f"w1{j}"] * n["x1"] + n[f"w2{j}"] * n["x2"]
-        n[f"v{j}"] = 1 / n[f"u{j}"]
-    n["F"] = n["v1"] * n["v2"] + n["v3"] / n["v4"] - n["v5"]
-    n["y"] = n["F"].sigmoid()
-    n["L"] = (n["y"] - TARGET) ** 2
-    for name, node in n.items():
-        node.label = name
-    return n
-
-
 def torch_w52_grads() -> dict[str, float]:
-    t = {"x1": torch.tensor(X1, dtype=torch.float64, requires_grad=True),
-         "x2": torch.tensor(X2, dtype=torch.float64, requires_grad=True)}
-    for j, (a, b) in WEIGHTS.items():
-        t[f"w1{j}"] = torch.tensor(a, dtype=torch.float64, requires_grad=True)
-        t[f"w2{j}"] = torch.tensor(b, dtype=torch.float64, requires_grad=True)
-        t[f"u{j}"] = t[f"w1{j}"] * t["x1"] + t[f"w2{j}"] * t["x2"]
-        t[f"v{j}"] = 1 / t[f"u{j}"]
-    t["F"] = t["v1"] * t["v2"] + t["v3"] / t["v4"] - t["v5"]
-    t["y"] = torch.sigmoid(t["F"])
-    t["L"] = (t["y"] - TARGET) ** 2
-    for v in t.values():
-        if not v.is_leaf:
-            v.retain_grad()
-    t["L"].backward()
-    return {k: v.grad.item() for k, v in t.items()}
+    """dL/d(every named w52 node) from PyTorch float64."""
+    return {name: grad for name, (_, grad) in torch_w52().items()}
 
 
 @pytest.fixture(scope="module")
 def w52_stepper() -> tuple[Stepper, dict[str, Value]]:
-    nodes = build_w52()
+    nodes = build_w52_nodes()
     return Stepper(nodes["L"]), nodes
 
 
