@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -68,6 +68,17 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
+    def _gradients(self, weight_decay: float) -> Iterator[tuple[int, Parameter, Any]]:
+        """(index, parameter, grad + weight_decay * data) for every parameter whose grad is not
+        None (torch.optim skips those too); the L2 term is added as torch.optim adds it."""
+        for i, parameter in enumerate(self.params):
+            gradient = parameter.grad
+            if gradient is None:
+                continue
+            if weight_decay:
+                gradient = gradient + weight_decay * parameter.data
+            yield i, parameter, gradient
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and weight decay (torch.optim.SGD).
@@ -86,12 +97,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Apply one SGD update to every parameter whose grad is not None."""
-        for i, parameter in enumerate(self.params):
-            gradient = parameter.grad
-            if gradient is None:
-                continue
-            if self.weight_decay:
-                gradient = gradient + self.weight_decay * parameter.data
+        for i, parameter, gradient in self._gradients(self.weight_decay):
             if self.momentum:
                 buffer = self._momentum_buffers[i]
                 buffer = _copy(gradient) if buffer is None else self.momentum * buffer + gradient
@@ -125,12 +131,7 @@ class Adam(Optimizer):
     def step(self) -> None:
         """Apply one Adam update to every parameter whose grad is not None."""
         beta1, beta2 = self.betas
-        for i, parameter in enumerate(self.params):
-            gradient = parameter.grad
-            if gradient is None:
-                continue
-            if self.weight_decay:
-                gradient = gradient + self.weight_decay * parameter.data
+        for i, parameter, gradient in self._gradients(self.weight_decay):
             self._steps[i] += 1
             step = self._steps[i]
             m = self._first_moments[i] = beta1 * self._first_moments[i] + (1.0 - beta1) * gradient
