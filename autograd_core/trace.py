@@ -14,36 +14,51 @@ import numpy as np
 
 from autograd_core.graph import backpropagate, topological_order
 
-# d(out)/d(parent_i) as text, for each op, from the names of the parents (a, b).
+# d(out)/d(parent_i) as text, for each op, from the name of the result (out) and of the
+# parents (a, b). Where the slide writes a derivative through the result, so does the rule:
+# sigmoid' = y(1 - y) for y = sigmoid(F), tanh' = 1 - y^2, exp' = y.
 # Ops not listed (e.g. tensor ops that register none) fall back to "d(out)/d(parent)".
 LOCAL_DERIVATIVE_FORMULAS: dict[str, Callable[..., tuple[str, ...]]] = {
-    "+": lambda a, b: ("1", "1"),
-    "-": lambda a, b: ("1", "-1"),
-    "*": lambda a, b: (b, a),
-    "/": lambda a, b: (f"1/{b}", f"-{a}/{b}^2"),
-    "neg": lambda a: ("-1",),
-    "**": lambda a, b: (f"{b}*{a}^({b}-1)", f"{a}^{b}*ln({a})"),
-    "exp": lambda a: (f"exp({a})",),
-    "log": lambda a: (f"1/{a}",),
-    "tanh": lambda a: (f"1-tanh({a})^2",),
-    "sigmoid": lambda a: (f"sigmoid({a})*(1-sigmoid({a}))",),
-    "relu": lambda a: (f"[{a}>0]",),
-    "leaky_relu": lambda a: (f"(1 if {a}>0 else slope)",),
-    "elu": lambda a: (f"(1 if {a}>0 else alpha*exp({a}))",),
-    "abs": lambda a: (f"sign({a})",),
-    "max": lambda a, b: (f"[{a}>{b}]", f"[{b}>{a}]"),
+    "+": lambda out, a, b: ("1", "1"),
+    "-": lambda out, a, b: ("1", "-1"),
+    "*": lambda out, a, b: (b, a),
+    "/": lambda out, a, b: (f"1/{b}", f"-{a}/{b}^2"),
+    "neg": lambda out, a: ("-1",),
+    "**": lambda out, a, b: (f"{b}*{a}^({b}-1)", f"{out}*ln({a})"),
+    "exp": lambda out, a: (out,),
+    "log": lambda out, a: (f"1/{a}",),
+    "tanh": lambda out, a: (f"1-{out}^2",),
+    "sigmoid": lambda out, a: (f"{out}*(1-{out})",),
+    "relu": lambda out, a: (f"[{a}>0]",),
+    "leaky_relu": lambda out, a: (f"(1 if {a}>0 else slope)",),
+    "elu": lambda out, a: (f"(1 if {a}>0 else alpha*exp({a}))",),
+    "abs": lambda out, a: (f"sign({a})",),
+    "max": lambda out, a, b: (f"[{a}>{b}]", f"[{b}>{a}]"),
 }
 
 
-def local_derivative_formulas(op: str, parent_names: list[str]) -> tuple[str, ...]:
+def local_derivative_formulas(op: str, parent_names: list[str], out_name: str = "out") -> tuple[str, ...]:
     """The local derivative d(out)/d(parent) of `op` for each parent, as text."""
     if op.startswith("**") and len(parent_names) == 1:  # power with a number exponent
-        n = float(op[2:])
-        return (f"{n:g}*{parent_names[0]}^{n - 1:g}",)
+        return (_power_rule_text(float(op[2:]), parent_names[0]),)
     rule = LOCAL_DERIVATIVE_FORMULAS.get(op)
-    if rule is None or rule.__code__.co_argcount != len(parent_names):
+    if rule is None or rule.__code__.co_argcount != len(parent_names) + 1:
         return tuple(f"d({op})/d{name}" for name in parent_names)
-    return rule(*parent_names)
+    return rule(_grouped(out_name), *parent_names)
+
+
+def _power_rule_text(n: float, base: str) -> str:
+    """d(base^n)/d(base) = n*base^(n-1), written the short way for n - 1 = 0 or 1."""
+    if n == 1.0:
+        return "1"
+    if n == 2.0:
+        return f"2*{base}"
+    return f"{n:g}*{base}^{n - 1:g}"
+
+
+def _grouped(name: str) -> str:
+    """`name`, in parentheses if it is an expression that would otherwise read ambiguously."""
+    return name if name.isidentifier() or name.startswith("(") else f"({name})"
 
 
 _INFIX = {"+", "-", "*", "/", "**", "max"}
@@ -93,13 +108,22 @@ def format_number(x: Any) -> str:
 
 @dataclass(frozen=True)
 class ParentStep:
-    """What one step sends to one parent: dL/d(parent) += upstream * local."""
+    """What one step sends to one parent: dL/d(parent) += upstream * local.
+
+    A parent used by several nodes receives one contribution from each (the multivariable
+    chain rule sums them): this is contribution `path` of `paths`, and `total` is what the
+    parent has received so far, this contribution included (the full dL/d(parent) once
+    ``path == paths``).
+    """
 
     parent: Any
     name: str
     formula: str  # the local derivative d(node)/d(parent), as text
     local: float | None  # its value (scalar graphs only)
     contribution: Any  # upstream * local, the amount added to the parent's gradient
+    path: int = 1
+    paths: int = 1
+    total: Any = None
 
 
 @dataclass(frozen=True)
@@ -115,17 +139,28 @@ class BackwardStep:
 
     def lines(self) -> list[str]:
         """One line per parent, as the slide writes it:
-        ``dL/du = dL/dv * (-1/u^2) = <upstream> * <local> = <product>``."""
+        ``dL/du = dL/dv * (-1/u^2) = <upstream> * <local> = <product>``.
+
+        A parent that receives gradient along several paths gets ``+=`` instead of ``=``,
+        which path this is, and its gradient so far (complete after the last path).
+        Unlabelled leaves, the constants of an expression such as the 2 in ``y - 2``, get no
+        line (their `ParentStep` is still in ``parents``), as a slide writes no dL/d2."""
         root, up = self.root_name, format_number(self.upstream)
         out = []
         for p in self.parents:
-            if p.contribution is None:
+            if p.contribution is None or not (p.parent.parents or p.parent.label):
                 continue
-            head = f"d{root}/d{p.name} = d{root}/d{self.name} * ({p.formula})"
+            gradient = f"d{root}/d{p.name}"
+            chain = f"d{root}/d{self.name} * ({p.formula})"
+            value = format_number(p.contribution)
             if p.local is not None:
-                out.append(f"{head} = {up} * {format_number(p.local)} = {format_number(p.contribution)}")
-            else:
-                out.append(f"{head} = {format_number(p.contribution)}")
+                value = f"{up} * {format_number(p.local)} = {value}"
+            if p.paths == 1:
+                out.append(f"{gradient} = {chain} = {value}")
+                continue
+            so_far = "in all" if p.path == p.paths else "so far"
+            out.append(f"{gradient} += {chain} = {value}   (path {p.path} of {p.paths}; "
+                       f"{gradient} = {format_number(p.total)} {so_far})")
         return out
 
     def __str__(self) -> str:
@@ -146,18 +181,35 @@ def trace_backward(root: Any, seed: Any = None) -> list[BackwardStep]:
             seed = np.ones_like(root.data)
         else:
             seed = 1.0
+    applied: list[tuple[Any, Any, Any]] = []
+    backpropagate(root, seed, accumulate=False,
+                  on_step=lambda node, upstream, contributions: applied.append((node, upstream, contributions)))
+
+    # How many contributions each node receives in the whole pass, then the running totals.
+    paths: dict[int, int] = {}
+    for node, _, contributions in applied:
+        for parent, contribution in zip(node.parents, contributions):
+            if contribution is not None:
+                paths[id(parent)] = paths.get(id(parent), 0) + 1
+    received: dict[int, tuple[int, Any]] = {}
     names = node_names(root)
-    root_name = names[id(root)]
     steps: list[BackwardStep] = []
-
-    def record(node: Any, upstream: Any, contributions: Any) -> None:
+    for index, (node, upstream, contributions) in enumerate(applied, start=1):
+        name = names[id(node)]
         parent_names = [names[id(p)] for p in node.parents]
-        formulas = local_derivative_formulas(node.op, parent_names)
+        formulas = local_derivative_formulas(node.op, parent_names, name)
         locals_ = getattr(node, "local_grads", None) or (None,) * len(node.parents)
-        parents = tuple(
-            ParentStep(p, n, f, local, c)
-            for p, n, f, local, c in zip(node.parents, parent_names, formulas, locals_, contributions))
-        steps.append(BackwardStep(len(steps) + 1, node, names[id(node)], root_name, upstream, parents))
-
-    backpropagate(root, seed, accumulate=False, on_step=record)
+        parents = []
+        for parent, parent_name, formula, local, contribution in zip(
+                node.parents, parent_names, formulas, locals_, contributions):
+            if contribution is None:
+                parents.append(ParentStep(parent, parent_name, formula, local, None, 0, 0, None))
+                continue
+            count, total = received.get(id(parent), (0, None))
+            # A new total each time: the same contribution array may be shared by two parents.
+            total = contribution if total is None else total + contribution
+            received[id(parent)] = (count + 1, total)
+            parents.append(ParentStep(parent, parent_name, formula, local, contribution,
+                                      count + 1, paths[id(parent)], total))
+        steps.append(BackwardStep(index, node, name, names[id(root)], upstream, tuple(parents)))
     return steps

@@ -106,7 +106,10 @@ def test_seed_sets_the_first_upstream():
     (step,) = trace_backward(out, seed=0.5)
     assert step.upstream == 0.5
     assert [p.contribution for p in step.parents] == [1.5, 1.5]  # hand: 0.5 * a for each factor
-    assert step.lines()[0] == "dy/da = dy/dy * (a) = 0.5 * 3 = 1.5"
+    # a reaches y along two paths (both factors): each line adds one, the last gives the total
+    # hand: dy/da = 0.5 * 2a = 3
+    assert step.lines() == ["dy/da += dy/dy * (a) = 0.5 * 3 = 1.5   (path 1 of 2; dy/da = 1.5 so far)",
+                            "dy/da += dy/dy * (a) = 0.5 * 3 = 1.5   (path 2 of 2; dy/da = 3 in all)"]
 
 
 def test_a_leaf_has_no_steps():
@@ -135,7 +138,7 @@ def test_power_step_text():
     loss.label = "L"
     first = trace_backward(loss)[0]
     # hand: d(w^2)/dw = 2w = 2 * (0.25 - 2) = -3.5
-    assert first.lines() == ["dL/d(y-2) = dL/dL * (2*(y-2)^1) = 1 * -3.5 = -3.5"]
+    assert first.lines() == ["dL/d(y-2) = dL/dL * (2*(y-2)) = 1 * -3.5 = -3.5"]  # d(u^2)/du = 2u
 
 
 # Every op a Value can produce has a readable local-derivative formula (no generic fallback).
@@ -179,3 +182,46 @@ def test_steps_hold_no_reference_cycles():
         assert ref() is None
     finally:
         gc.enable()
+
+
+@given(random_graphs())
+def test_paths_and_running_totals_end_at_the_gradient(root):
+    steps = trace_backward(root)
+    root.backward()
+    seen: dict[int, list] = {}
+    for step in steps:
+        for p in step.parents:
+            seen.setdefault(id(p.parent), []).append(p)
+    for parent_steps in seen.values():
+        paths = len(parent_steps)
+        assert [p.path for p in parent_steps] == list(range(1, paths + 1))
+        assert all(p.paths == paths for p in parent_steps)
+        running = 0.0
+        for p in parent_steps:
+            running += p.contribution
+            assert p.total == running
+        # After its last path, the total is the node's whole gradient, as backward() left it.
+        assert parent_steps[-1].total == parent_steps[-1].parent.grad
+
+
+def test_a_node_reached_along_two_paths_reads_plus_equals_with_its_total():
+    x, y, z = Value(2.0, "x"), Value(-2.0, "y"), Value(4.0, "z")
+    f = x * y + y * z
+    f.label = "f"
+    lines = [line for step in trace_backward(f) for line in step.lines()]
+    # hand: df/dy = x + z = 6, first from the y*z path (z = 4), then from x*y (x = 2)
+    assert "df/dy += df/d(y*z) * (z) = 1 * 4 = 4   (path 1 of 2; df/dy = 4 so far)" in lines
+    assert "df/dy += df/d(x*y) * (x) = 1 * 2 = 2   (path 2 of 2; df/dy = 6 in all)" in lines
+    assert "df/dx = df/d(x*y) * (y) = 1 * -2 = -2" in lines
+
+
+def test_constants_of_an_expression_get_no_line():
+    y = Value(0.25, "y")
+    loss = (y - 2) ** 2 * 3
+    loss.label = "L"
+    lines = [line for step in trace_backward(loss) for line in step.lines()]
+    assert not any(line.startswith(("dL/d2 ", "dL/d3 ")) for line in lines), lines
+    assert any(line.startswith("dL/dy = ") for line in lines)
+    # The constants still receive their contribution in the data (the graph shows their grad).
+    steps = trace_backward(loss)
+    assert any(not p.parent.parents and not p.parent.label for s in steps for p in s.parents)

@@ -94,7 +94,7 @@ def test_trace_lines_read_like_the_slide():
         return f"{x:.4g}"  # the stepper shows 4 significant digits
 
     assert line("(y-2)", "y") == f"dL/dy = dL/d(y-2) * (1) = {n(step[5])} * 1 = {n(step[5])}"
-    assert line("y", "F") == (f"dL/dF = dL/dy * (sigmoid(F)*(1-sigmoid(F))) = {n(step[5])} * "
+    assert line("y", "F") == (f"dL/dF = dL/dy * (y*(1-y)) = {n(step[5])} * "
                               f"{n(f['y'] * (1 - f['y']))} = {n(step[4])}")
     assert line("F", "v5") == f"dL/dv5 = dL/dF * (-1) = {n(step[4])} * -1 = {n(step[3])}"
     assert line("v5", "u5") == (f"dL/du5 = dL/dv5 * (-1/u5^2) = {n(step[3])} * "

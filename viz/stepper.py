@@ -41,12 +41,8 @@ def received_gradients(root: Any, steps: list[BackwardStep]) -> dict[int, list[t
         history[id(root)] = [(1, steps[0].upstream)]
     for step in steps:
         for parent in step.parents:
-            if parent.contribution is None:
-                continue
-            entries = history.setdefault(id(parent.parent), [])
-            # A new total each time: the same contribution array may be shared by two parents.
-            total = parent.contribution if not entries else entries[-1][1] + parent.contribution
-            entries.append((step.index, total))
+            if parent.contribution is not None:  # the trace keeps the running total
+                history.setdefault(id(parent.parent), []).append((step.index, parent.total))
     return history
 
 
