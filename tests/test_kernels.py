@@ -9,6 +9,7 @@ fallback are checked in subprocesses where process state matters.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import autograd_core.kernels as K
+from autograd_core import Tensor
 from autograd_core.kernels import dispatch, numba_cache, reference, switch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -407,6 +409,67 @@ def test_kernels_accept_non_contiguous_inputs(mode):
             assert_close(K.softmax(view, 0), softmax, np.float64)
             assert_close(K.log_softmax(view, 1), log_softmax, np.float64, scale=5)
             assert_close(K.unbroadcast(view, (view.shape[1],)), bias, np.float64, scale=20)
+
+
+EMPTY_SHAPES = [(0,), (0, 3), (3, 0), (2, 0, 3), (0, 1), (1, 0), (4, 1, 0)]
+
+
+def reachable_shapes(grad_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Every shape that broadcasts to `grad_shape`: leading axes dropped, any set to 1."""
+    shapes = []
+    for dropped in range(len(grad_shape) + 1):
+        kept = grad_shape[dropped:]
+        for ones in itertools.product((False, True), repeat=len(kept)):
+            shapes.append(tuple(1 if one else size for size, one in zip(kept, ones)))
+    return shapes
+
+
+@pytest.mark.parametrize("mode", ["numpy", "auto", *KERNEL_MODES])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("grad_shape", EMPTY_SHAPES)
+def test_unbroadcast_of_an_empty_gradient_is_zeros_in_every_mode(mode, dtype, grad_shape):
+    # Oracle: PyTorch's gradient of expand (a sum over no elements is 0).
+    for shape in reachable_shapes(grad_shape):
+        leaf = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+        (expected,) = torch.autograd.grad(leaf.expand(grad_shape), leaf,
+                                          torch.zeros(grad_shape, dtype=torch.float64))
+        with K.kernel_mode(mode):
+            result = K.unbroadcast(np.ones(grad_shape, dtype), shape)
+        assert_close(result, expected.numpy().astype(dtype), dtype)
+
+
+@pytest.mark.parametrize("mode", ["numpy", "auto", *KERNEL_MODES])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", EMPTY_SHAPES)
+def test_every_kernel_accepts_zero_size_arrays_in_every_mode(mode, dtype, shape):
+    x = np.ones(shape, dtype)
+
+    def assert_empty_like_x(result: np.ndarray) -> None:
+        assert isinstance(result, np.ndarray)
+        assert result.shape == shape and result.dtype == np.dtype(dtype)
+
+    with K.kernel_mode(mode):
+        for name in reference.ACTIVATIONS:
+            param = 0.3 if name in PARAMETRIZED else 0.0
+            assert_empty_like_x(K.activation_forward(name, x, param))
+            assert_empty_like_x(K.activation_backward(name, x, x, x, param))
+        for axis in (a for a, size in enumerate(shape) if size > 0):
+            assert_empty_like_x(K.softmax(x, axis))
+            assert_empty_like_x(K.log_softmax(x, axis))
+            assert_empty_like_x(K.softmax_backward(x, x, axis))
+            assert_empty_like_x(K.log_softmax_backward(x, x, axis))
+        # A mean over no rows has no value: refused the same way in every mode.
+        with pytest.raises(ValueError, match="n, C >= 1"):
+            K.softmax_cross_entropy(np.ones((0, 3), dtype), np.zeros(0, np.int64))
+
+
+@pytest.mark.parametrize("mode", ["numpy", "auto", *KERNEL_MODES])
+def test_tensor_backward_through_an_empty_batch_in_every_mode(mode):
+    # d sum(a + b)/db = number of rows of a broadcast against b's one row: 0 for 0 rows.
+    bias = Tensor(np.ones((1, 3)), requires_grad=True)
+    with K.kernel_mode(mode):
+        (Tensor(np.ones((0, 3))) + bias).sum().backward()
+    np.testing.assert_array_equal(bias.grad, np.zeros((1, 3)))
 
 
 def test_parallel_kernels_split_large_arrays_correctly():

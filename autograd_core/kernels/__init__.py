@@ -36,10 +36,14 @@ def _threads(path: str) -> tuple[int, ...]:
     return (thread_count(),) if path == "parallel" else ()
 
 
+def _product(sizes: tuple[int, ...]) -> int:
+    """The number of elements of an array with these axis sizes (1 for no axes)."""
+    return int(np.prod(sizes, dtype=np.int64))
+
+
 def _axis_view_shape(shape: tuple[int, ...], axis: int) -> tuple[int, int, int]:
     """(outer, length, inner) such that reshaping to it puts `axis` in the middle."""
-    return (int(np.prod(shape[:axis], dtype=np.int64)), shape[axis],
-            int(np.prod(shape[axis + 1:], dtype=np.int64)))
+    return _product(shape[:axis]), shape[axis], _product(shape[axis + 1:])
 
 
 def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarray:
@@ -206,12 +210,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     split = _summed_prefix_or_suffix(grad.shape, shape)
     if split is None:
         return reference.unbroadcast(grad, shape)
-    family, rows = split
+    family, split_axis = split
     path = route(family, grad.size)
     if path == "numpy":
         return reference.unbroadcast(grad, shape)
-    matrix = _contiguous(grad).reshape(rows, grad.size // rows if rows else 0)
-    total = np.empty(matrix.shape[1] if family == "column_sums" else rows, grad.dtype)
+    # Both sides of the matrix come from the shape, never from a division by the other
+    # side: either may be 0 (an empty batch), and then the kernels return zeros or nothing.
+    matrix = _contiguous(grad).reshape(_product(grad.shape[:split_axis]),
+                                       _product(grad.shape[split_axis:]))
+    total = np.empty(matrix.shape[1] if family == "column_sums" else matrix.shape[0],
+                     grad.dtype)
     driver = getattr(compiled_kernels(), f"{family}_{path}")
     if family == "column_sums":
         driver(matrix, total, *_threads(path))
@@ -225,9 +233,11 @@ def _summed_prefix_or_suffix(grad_shape: tuple[int, ...],
     """Recognise the unbroadcasts that are one 2-D reduction of a reshaped gradient.
 
     If every summed axis comes before every kept axis (a bias gradient: (n, m) -> (m,) or
-    (1, m)) it is ("column_sums", rows); if every summed axis comes after every kept axis
-    ((n, m) -> (n, 1)) it is ("row_sums", rows). Axes of length 1 in the gradient are
-    neutral. Anything else (or a sum of everything) returns None: numpy handles it.
+    (1, m)) it is ("column_sums", split); if every summed axis comes after every kept axis
+    ((n, m) -> (n, 1)) it is ("row_sums", split), where the gradient viewed as a matrix of
+    shape (prod(grad_shape[:split]), prod(grad_shape[split:])) is summed over its columns
+    or rows. Axes of length 1 in the gradient are neutral. Anything else (or a sum of
+    everything) returns None: numpy handles it.
     """
     aligned = (1,) * (len(grad_shape) - len(shape)) + shape
     summed = [axis for axis, size in enumerate(aligned) if size == 1 and grad_shape[axis] != 1]
@@ -235,7 +245,7 @@ def _summed_prefix_or_suffix(grad_shape: tuple[int, ...],
     if not summed or not kept:
         return None
     if max(summed) < min(kept):
-        return "column_sums", int(np.prod(grad_shape[:max(summed) + 1], dtype=np.int64))
+        return "column_sums", max(summed) + 1
     if min(summed) > max(kept):
-        return "row_sums", int(np.prod(grad_shape[:min(summed)], dtype=np.int64))
+        return "row_sums", min(summed)
     return None
