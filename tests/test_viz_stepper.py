@@ -265,3 +265,21 @@ def test_jupyter_display_is_a_fragment_with_its_own_id():
     ids = [re.search(r'class="chainrule-player" id="([^"]+)"', h).group(1) for h in (first, second)]
     assert ids[0] != ids[1]
     assert f'getElementById("{ids[0]}")' in first
+
+
+def test_a_player_of_too_many_frames_is_refused_with_advice(tmp_path):
+    x = Value(0.5, "x")
+    out = x
+    for _ in range(12):
+        out = out.tanh()  # 12 steps, 13 frames
+    out.label = "out"
+    with pytest.raises(ValueError, match=r"12 steps, so its player would hold 13 drawings.*"
+                                         r"max_frames=10.*draw_step"):
+        backprop_player(out, tmp_path / "big.html", max_frames=10)
+    assert not (tmp_path / "big.html").exists()
+    stepper = Stepper(out, max_frames=10)
+    assert "would hold 13 drawings" in stepper._repr_html_() and "<svg" not in stepper._repr_html_()
+    assert stepper.draw(5) is not None  # single steps still draw
+    assert backprop_player(out, tmp_path / "ok.html", max_frames=13).stat().st_size > 0
+    with pytest.raises(ValueError, match="max_frames must be a positive int, got 0"):
+        Stepper(out, max_frames=0)

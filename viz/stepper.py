@@ -27,6 +27,8 @@ FORWARD_TEXT = ("step 0: forward pass: every node's data is computed; no gradien
                 "(grad ?).")
 
 _player_ids = itertools.count()
+# Frames of a player (forward pass + steps) before it is refused: the w52 example has 28.
+MAX_PLAYER_FRAMES = 120
 
 
 def received_gradients(root: Any, steps: list[BackwardStep]) -> dict[int, list[tuple[int, Any]]]:
@@ -78,10 +80,14 @@ class Stepper:
     In Jupyter a Stepper displays as the same player `backprop_player` writes.
     """
 
-    def __init__(self, root: Any, *, seed: Any = None, rankdir: str = "LR") -> None:
+    def __init__(self, root: Any, *, seed: Any = None, rankdir: str = "LR",
+                 max_frames: int = MAX_PLAYER_FRAMES) -> None:
         check_node(root, "root")
+        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+            raise ValueError(f"max_frames must be a positive int, got {max_frames!r}")
         self.root = root
         self.rankdir = check_rankdir(rankdir)
+        self.max_frames = max_frames
         graph_nodes(root)  # reject a graph that cannot be drawn before tracing it
         self.steps: list[BackwardStep] = trace_backward(root, seed)
         self._received = received_gradients(root, self.steps)
@@ -142,6 +148,7 @@ class Stepper:
     def player_html(self, *, standalone: bool = True) -> str:
         """The player: every frame's SVG inline, with previous/next/play controls, a slider
         and each step's text. `standalone`: a whole HTML page (else a fragment for Jupyter)."""
+        self._check_player_size()
         player_id = "chainrule-player" if standalone else f"chainrule-player-{next(_player_ids)}"
         fragment = player_fragment(player_id, self.frames_svg(),
                                    [self.text(k) for k in range(len(self.steps) + 1)])
@@ -153,9 +160,25 @@ class Stepper:
         target.write_text(self.player_html(), encoding="utf-8")
         return target
 
+    def _check_player_size(self) -> None:
+        """Refuse a player of more than `max_frames` frames: each frame is the whole graph
+        as SVG, so the file grows with steps x nodes (an MLP(2, [8, 8, 1]) on one sample:
+        195 frames, 95 MB)."""
+        frames = len(self.steps) + 1
+        if frames > self.max_frames:
+            raise ValueError(
+                f"this backward pass has {len(self.steps)} steps, so its player would hold "
+                f"{frames} drawings of the whole graph (more than max_frames={self.max_frames}); "
+                f"step through a smaller graph (one neuron, or a path as in notebook 02), draw "
+                f"single steps with draw(k) / draw_step(root, k), or pass a larger max_frames")
+
     def _repr_html_(self) -> str:
-        """The player, inline in a Jupyter notebook."""
-        return self.player_html(standalone=False)
+        """The player, inline in a Jupyter notebook (a short note instead when it would hold
+        more than `max_frames` frames)."""
+        try:
+            return self.player_html(standalone=False)
+        except ValueError as too_large:
+            return f"<p><b>Stepper:</b> {html.escape(str(too_large))}</p>"
 
 
 def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: str = "LR") -> GradientGraph:
@@ -167,13 +190,15 @@ def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: str = "LR") -> Gr
     return Stepper(root, seed=seed, rankdir=rankdir).draw(k)
 
 
-def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str = "LR") -> pathlib.Path:
+def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str = "LR",
+                    max_frames: int = MAX_PLAYER_FRAMES) -> pathlib.Path:
     """Write one self-contained HTML file that plays the backward pass of `root` step by step.
 
     All frames are inline SVG and the controls inline JavaScript, so the file needs no
-    network access. Returns the path written.
+    network access. A pass of more than `max_frames` - 1 steps is refused with advice (the
+    file would hold that many drawings of the whole graph). Returns the path written.
     """
-    return Stepper(root, seed=seed, rankdir=rankdir).save(path)
+    return Stepper(root, seed=seed, rankdir=rankdir, max_frames=max_frames).save(path)
 
 
 def _checked_html_path(path: PathLike) -> pathlib.Path:
