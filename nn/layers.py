@@ -16,6 +16,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from autograd_core.tensor import Tensor, float_dtype
+from nn.activations import parse_activation
 from nn.module import Module
 
 Seed = Union[int, np.random.Generator, None]
@@ -278,14 +279,10 @@ ACTIVATION_MODULES: dict[str, type[TensorModule]] = {
 
 
 def activation_module(name: str) -> TensorModule:
-    """A new activation module by name; a ValueError lists the valid names otherwise."""
-    if not isinstance(name, str):
-        raise TypeError(f"activation must be a name (str), got {type(name).__name__}: {name!r}")
-    try:
-        return ACTIVATION_MODULES[name]()
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; valid activations: "
-                         f"{', '.join(ACTIVATION_MODULES)}") from None
+    """A new activation module by name (e.g. "relu", "leaky_relu(0.1)", "elu(0.5)"); a
+    ValueError lists the valid names otherwise."""
+    base, parameter = parse_activation(name, tuple(ACTIVATION_MODULES))
+    return ACTIVATION_MODULES[base]() if parameter is None else ACTIVATION_MODULES[base](parameter)
 
 
 # -- containers ------------------------------------------------------------------------------------

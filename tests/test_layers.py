@@ -331,3 +331,15 @@ def test_load_refuses_missing_unexpected_and_misshapen_parameters(tmp_path):
     np.testing.assert_array_equal(model[0].weight.data, before)  # nothing changed
     with pytest.raises(ModelFileError, match="holds a TensorMLP, not a Sequential"):
         Sequential.load(path)
+
+
+def test_tensor_mlp_takes_activations_with_a_parameter():
+    model = tensor_mlp([2, 4, 1], activation="leaky_relu(0.1)", seed=3)
+    assert [type(m).__name__ for m in model] == ["Linear", "LeakyReLU", "Linear"]
+    assert model[1].negative_slope == 0.1
+    x = np.array([[1.0, -2.0], [-3.0, 0.5]])
+    expected = torch_twin(model)(torch.tensor(x)).detach().numpy()  # torch.nn.LeakyReLU(0.1)
+    np.testing.assert_allclose(model(Tensor(x)).data, expected, rtol=1e-14)
+    assert type(tensor_mlp([2, 1], output_activation="elu(0.5)")[-1]).__name__ == "ELU"
+    with pytest.raises(ValueError, match="activation 'relu' takes no parameter"):
+        tensor_mlp([2, 1], activation="relu(2)")

@@ -4,6 +4,7 @@ generator and PyTorch float64."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_core import Value, topological_order
+from autograd_core import Value, maximum, topological_order
 from nn import MLP, Layer, Neuron
 from nn.activations import SCALAR_ACTIVATIONS, scalar_activation
 
@@ -52,6 +53,61 @@ def test_unknown_activation_lists_the_valid_names():
         Neuron(2, activation="softplus")
     with pytest.raises(TypeError, match="activation must be a name"):
         scalar_activation(math.tanh)
+
+
+@given(x=finite.filter(lambda v: v != 0.0),
+       spec=st.sampled_from([("leaky_relu(0.1)", lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
+                             ("leaky_relu(0.2)", lambda t: torch.nn.functional.leaky_relu(t, 0.2)),
+                             ("elu(0.5)", lambda t: torch.nn.functional.elu(t, 0.5))]))
+def test_activations_with_a_parameter_match_torch(x, spec):
+    name, torch_fn = spec
+    node = Value(x)
+    out = scalar_activation(name)(node)
+    out.backward()
+    reference = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    expected = torch_fn(reference)
+    expected.backward()
+    assert out.data == pytest.approx(expected.item(), rel=1e-14, abs=1e-15)
+    assert node.grad == pytest.approx(reference.grad.item(), rel=1e-14, abs=1e-15)
+
+
+def test_the_lectures_leaky_relu_is_max_of_a_tenth_x_and_x():
+    # seed-examples.md section 4: leaky ReLU max(0.1x, x), so slope 0.1 below 0 and 1 above
+    for x in (-3.0, -0.5, 0.25, 2.0):
+        node = Value(x)
+        out = scalar_activation("leaky_relu(0.1)")(node)
+        out.backward()
+        assert out.data == max(0.1 * x, x) and node.grad == (1.0 if x > 0 else 0.1)
+    model = MLP(2, [3, 1], activation="leaky_relu(0.1)", seed=0)
+    assert model.config()["activation"] == "leaky_relu(0.1)"
+    assert MLP(**model.config())([1.0, -2.0]).data == model([1.0, -2.0]).data
+
+
+@pytest.mark.parametrize("name, message", [
+    ("tanh(2)", "activation 'tanh' takes no parameter"),
+    ("leaky_relu(x)", "the parameter must be a number, got 'x'"),
+    ("elu(inf)", "the parameter must be finite"),
+    ("leaky_relu()", "the parameter must be a number"),
+])
+def test_bad_activation_parameters_are_refused(name, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        scalar_activation(name)
+
+
+def test_maxout_is_the_max_of_two_affine_maps():
+    # seed-examples.md section 4: maxout(x) = max(w1.x + b1, w2.x + b2); the gradient flows
+    # only through the larger map. Hand: z1 = 0.5*1 - 1*2 + 0.1 = -1.4, z2 = 0.3*1 + 0.2*2 = 0.7
+    x = [Value(1.0, "x1"), Value(2.0, "x2")]
+    w1, b1 = [Value(0.5), Value(-1.0)], Value(0.1)
+    w2, b2 = [Value(0.3), Value(0.2)], Value(0.0)
+    z1 = sum((w * xi for w, xi in zip(w1, x)), b1)
+    z2 = sum((w * xi for w, xi in zip(w2, x)), b2)
+    out = maximum(z1, z2)
+    out.backward()
+    assert out.data == pytest.approx(0.7, abs=1e-15)
+    assert [w.grad for w in w2] == [1.0, 2.0] and b2.grad == 1.0  # d z2/d w2 = x
+    assert [w.grad for w in w1] == [0.0, 0.0] and b1.grad == 0.0
+    assert [xi.grad for xi in x] == [0.3, 0.2]  # = w2
 
 
 def test_mlp_checks_the_hidden_activation_even_without_a_hidden_layer():
