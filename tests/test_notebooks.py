@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,7 @@ NOTEBOOKS = [
     "06_tensor_path.ipynb",
 ]
 CELL_TIMEOUT_S = 120
+NOTEBOOK_BUDGET_S = 60  # each notebook runs top to bottom in under a minute (the budget)
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 # Text that would only appear in an output produced on one particular machine.
 MACHINE_SPECIFIC = (str(REPO_ROOT), "/home/", "/Users/", "/tmp/", "/work/", "site-packages", "C:\\")
@@ -78,7 +80,10 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(name: str, monkeypatch: p
         record_timing=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
+    started = time.monotonic()
     client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    elapsed = time.monotonic() - started
+    assert elapsed < NOTEBOOK_BUDGET_S, f"{name} took {elapsed:.0f} s, over its {NOTEBOOK_BUDGET_S} s budget"
     errors = [output for cell in _code_cells(notebook) for output in cell.outputs
               if output.output_type == "error"]
     assert not errors, f"{name}: {errors}"
