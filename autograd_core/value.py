@@ -204,27 +204,35 @@ class Value:
         return Value._result(out, "sigmoid", (self,), out * (1.0 - out))
 
     def relu(self) -> "Value":
-        """out = max(0, a).   dL/da = dL/dout * [a > 0]."""
-        positive = self.data > 0.0
-        return Value._result(self.data if positive else 0.0, "relu", (self,), 1.0 if positive else 0.0)
+        """out = 0 if a <= 0 else a.   dL/da = dL/dout * (0 if a <= 0 else 1).
+
+        Written with a <= 0 as PyTorch does, so that a NaN passes through: relu(nan) = nan
+        with slope 1 (max(0, a) and [a > 0] would give 0 and 0)."""
+        if self.data <= 0.0:
+            return Value._result(0.0, "relu", (self,), 0.0)
+        return Value._result(self.data, "relu", (self,), 1.0)
 
     def leaky_relu(self, negative_slope: Number = 0.01) -> "Value":
-        """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s)."""
+        """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s).
+
+        As in PyTorch a NaN takes the a <= 0 branch: out = s*nan = nan, slope s."""
         slope = _check_number(negative_slope, "negative_slope")
         if self.data > 0.0:
             return Value._result(self.data, "leaky_relu", (self,), 1.0)
         return Value._result(slope * self.data, "leaky_relu", (self,), slope)
 
     def elu(self, alpha: Number = 1.0) -> "Value":
-        """out = a if a > 0 else alpha*(e^a - 1).   dL/da = dL/dout * (1 if a > 0 else alpha*e^a).
+        """out = alpha*(e^a - 1) if a <= 0 else a.   dL/da = dL/dout * (alpha*e^a if a <= 0 else 1).
 
         e^a - 1 is computed with expm1: near a = 0, e^a rounds to 1 and the subtraction would
-        lose every digit (elu(-1e-17) would be 0 instead of -1e-17).
+        lose every digit (elu(-1e-17) would be 0 instead of -1e-17). Tested with a <= 0 as
+        PyTorch does, so that a NaN takes the identity branch: out = nan, slope 1.
         """
         alpha = _check_number(alpha, "alpha")
-        if self.data > 0.0:
-            return Value._result(self.data, "elu", (self,), 1.0)
-        return Value._result(alpha * math.expm1(self.data), "elu", (self,), alpha * math.exp(self.data))
+        if self.data <= 0.0:
+            return Value._result(alpha * math.expm1(self.data), "elu", (self,),
+                                 alpha * math.exp(self.data))
+        return Value._result(self.data, "elu", (self,), 1.0)
 
     def abs(self) -> "Value":
         """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""

@@ -395,6 +395,36 @@ def test_kernels_at_extreme_values(mode, dtype):
     assert_close(probs, expected_rows.astype(dtype), dtype)
 
 
+@pytest.mark.parametrize("mode", ["numpy", *KERNEL_MODES])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", reference.ACTIVATIONS)
+def test_activations_at_nan_follow_torch_in_every_mode(name, dtype, mode):
+    # PyTorch's comparisons (relu: x <= 0, leaky_relu: x > 0, elu: x <= 0) decide where a
+    # NaN goes: relu and elu pass the upstream gradient through it, leaky_relu scales it by
+    # the slope; tanh and sigmoid, computed from out = NaN, give NaN. Oracle 1: PyTorch on 7
+    # values (its scalar loop: torch 2.13's vectorized elu backward, used from 64 elements,
+    # returns NaN at a NaN, against its own scalar rule). Oracle 2: that rule by hand on 70
+    # NaNs, enough for our vectorized loop bodies to see some.
+    param = 0.3 if name in PARAMETRIZED else 0.0
+    x = np.array([np.nan, -np.nan, 2.0, -2.0, 0.0, np.inf, -np.inf], dtype)
+    upstream = np.linspace(0.5, 3.0, x.size).astype(dtype)
+    leaf = torch.tensor(x, requires_grad=True)  # in x's own dtype, as our kernels compute
+    expected = torch_activation(name, leaf, param)
+    (expected_grad,) = torch.autograd.grad(expected, leaf, torch.tensor(upstream))
+    expected = expected.detach().numpy()
+    many_nans = np.full(70, np.nan, dtype)
+    with K.kernel_mode(mode), np.errstate(all="ignore"):
+        out = K.activation_forward(name, x, param)
+        grad = K.activation_backward(name, x, expected, upstream, param)
+        nan_out = K.activation_forward(name, many_nans, param)
+        nan_grad = K.activation_backward(name, many_nans, nan_out, np.full(70, 2, dtype), param)
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype], equal_nan=True)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=RTOL[dtype], equal_nan=True)
+    by_hand = {"relu": 2.0, "elu": 2.0, "leaky_relu": 2 * dtype(param)}.get(name, np.nan)
+    np.testing.assert_array_equal(nan_grad, np.full(70, by_hand, dtype))
+    assert np.all(np.isnan(nan_out))
+
+
 @pytest.mark.parametrize("mode", KERNEL_MODES)
 def test_kernels_accept_non_contiguous_inputs(mode):
     rng = np.random.default_rng(7)

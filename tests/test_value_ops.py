@@ -225,6 +225,26 @@ def test_kink_conventions(name, ours, theirs, x, value, derivative):
     assert_matches_torch(ours, theirs, x)
 
 
+NAN_CASES = [
+    # (name, ours, torch): PyTorch's comparisons decide which branch a NaN takes.
+    ("relu", lambda a: a.relu(), torch.relu),  # nan <= 0 is false: out nan, slope 1
+    ("leaky_relu", lambda a: a.leaky_relu(0.2), lambda t: TF.leaky_relu(t, 0.2)),  # slope 0.2
+    ("elu", lambda a: a.elu(0.3), lambda t: TF.elu(t, 0.3)),  # nan <= 0 is false: slope 1
+    ("abs", lambda a: a.abs(), torch.abs),  # sign(nan) taken as 0
+    ("builtin abs", abs, torch.abs),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", NAN_CASES, ids=[case[0] for case in NAN_CASES])
+def test_piecewise_ops_at_nan_follow_torch(name, ours, theirs):
+    value, (grad,) = our_value_and_grads(ours, math.nan)
+    t_value, (t_grad,) = torch_value_and_grads(theirs, math.nan)
+    assert math.isnan(value) and math.isnan(t_value)
+    assert grad == t_grad, f"{name} slope at nan: ours {grad!r}, torch {t_grad!r}"
+    # The slopes written out by hand, so that a change in PyTorch would show up here too.
+    assert grad == {"relu": 1.0, "leaky_relu": 0.2, "elu": 1.0}.get(name, 0.0)
+
+
 @pytest.mark.parametrize("base, exponent, value, d_base, d_exponent", [
     (0.0, 2.0, 0.0, 0.0, 0.0),        # b a^(b-1) = 0; a^b ln a -> 0 as a -> 0+
     (0.0, 1.0, 0.0, 1.0, 0.0),

@@ -69,8 +69,9 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
                         param: float = 0.0) -> np.ndarray:
     """dL/dx from the input `x`, the forward output `out` and the upstream `grad` = dL/dout.
 
-    Chain rule dL/dx = dL/dout * dout/dx with dout/dx: relu [x>0]; tanh 1-out^2;
-    sigmoid out*(1-out); leaky_relu 1 if x>0 else slope; elu 1 if x>0 else alpha*exp(x).
+    Chain rule dL/dx = dL/dout * dout/dx with dout/dx: relu 0 if x<=0 else 1; tanh 1-out^2;
+    sigmoid out*(1-out); leaky_relu 1 if x>0 else slope; elu alpha*exp(x) if x<=0 else 1.
+    The comparisons are PyTorch's: a NaN x gets slope 1 (relu, elu) or `slope` (leaky_relu).
     """
     op = f"activation_backward({name!r})"
     checks.check_float_array(op, "x", x)

@@ -295,13 +295,14 @@ def _activation_forward_block(code, x, out, param):
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
 def _activation_backward_block(code, x, out, grad, grad_x, param):
     """grad_x = grad * f'(x) elementwise (chain rule dL/dx = dL/dout * dout/dx), with f':
-    relu [x>0]; tanh 1-out^2; sigmoid out*(1-out); leaky_relu 1 if x>0 else slope;
-    elu 1 if x>0 else alpha*exp(x)."""
+    relu 0 if x<=0 else 1; tanh 1-out^2; sigmoid out*(1-out); leaky_relu 1 if x>0 else
+    slope; elu alpha*exp(x) if x<=0 else 1. The comparisons are PyTorch's (and the
+    reference's): a NaN x gets slope 1 from relu and elu and `slope` from leaky_relu."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
     if code == RELU:
         for i in range(x.size):
-            grad_x[i] = grad[i] * (one if x[i] > zero else zero)
+            grad_x[i] = grad[i] * (zero if x[i] <= zero else one)
     elif code == TANH:
         for i in range(x.size):
             grad_x[i] = grad[i] * (one - out[i] * out[i])
@@ -313,8 +314,9 @@ def _activation_backward_block(code, x, out, grad, grad_x, param):
             grad_x[i] = grad[i] * (one if x[i] > zero else param)
     else:
         for i in range(x.size):
-            slope = param * fast_exp(zero if x[i] >= zero else x[i])
-            grad_x[i] = grad[i] * (one if x[i] > zero else slope)
+            # exp of x < 0 only: a large x would overflow, and a NaN must not reach slope.
+            slope = param * fast_exp(x[i] if x[i] < zero else zero)
+            grad_x[i] = grad[i] * (slope if x[i] <= zero else one)
 
 
 @njit(cache=True, error_model="numpy")

@@ -48,16 +48,21 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _leaky_relu_slope(x: np.ndarray, slope: float) -> np.ndarray:
-    """d leaky_relu/dx: 1 where x > 0 else `slope` (each mask term adds an exact 0)."""
-    return (x > 0) + x.dtype.type(slope) * (x <= 0)
+    """d leaky_relu/dx: 1 where x > 0 else `slope` (each mask term adds an exact 0).
+
+    "Else" includes NaN, as in PyTorch: the masks are x > 0 and its negation, not x <= 0."""
+    positive = x > 0
+    return positive + x.dtype.type(slope) * ~positive
 
 
 def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
                         param: float = 0.0) -> np.ndarray:
     """dL/dx = dL/dout * d out/dx for the activation `name`.
 
-    relu: grad*[x>0]; tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
-    leaky_relu: grad*(1 if x>0 else slope); elu: grad*(1 if x>0 else alpha*exp(x)).
+    relu: grad*(0 if x<=0 else 1); tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
+    leaky_relu: grad*(1 if x>0 else slope); elu: grad*(alpha*exp(x) if x<=0 else 1).
+    The comparisons are PyTorch's, which decides where a NaN input goes: relu and elu pass
+    the upstream gradient through a NaN, leaky_relu scales it by the slope.
     """
     return np.asarray(_activation_backward(name, x, out, grad, param))
 
@@ -66,7 +71,7 @@ def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.nda
                          param: float) -> np.ndarray:
     one = x.dtype.type(1)
     if name == "relu":
-        return grad * (x > 0)
+        return grad * ~(x <= 0)
     if name == "tanh":
         return grad * (one - out * out)
     if name == "sigmoid":
@@ -74,9 +79,12 @@ def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.nda
     if name == "leaky_relu":
         return grad * _leaky_relu_slope(x, param)
     if name == "elu":
-        # exp only of the non-positive part, so that a large positive x cannot overflow.
-        negative_slope = x.dtype.type(param) * np.exp(np.minimum(x, x.dtype.type(0)))
-        return grad * ((x > 0) + negative_slope * (x <= 0))
+        # exp only of the non-positive part, so that a large positive x cannot overflow;
+        # fmin, not minimum, so that a NaN gives exp(0) and not a NaN that the mask would
+        # multiply by 0 (a NaN takes the identity branch, slope 1).
+        negative = x <= 0
+        negative_slope = x.dtype.type(param) * np.exp(np.fmin(x, x.dtype.type(0)))
+        return grad * (~negative + negative_slope * negative)
     raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
