@@ -162,9 +162,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     try:
         out = x @ y
     except ValueError:
-        inner_b = y.shape[-2] if y.ndim > 1 else y.shape[0]
-        raise ValueError(f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and "
-                         f"{inner_b} differ, or the batch dimensions do not broadcast") from None
+        raise ValueError(f"matmul: {x.shape} @ {y.shape}: "
+                         f"{_matmul_mismatch(x.shape, y.shape)}") from None
     if not (GRAD_MODE.enabled and (a.requires_grad or b.requires_grad)):
         return constant(out)
     need_a, need_b = a.requires_grad, b.requires_grad
@@ -175,6 +174,28 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         def backward(g: np.ndarray) -> tuple:
             return _matmul_backward(g, x, y, need_a, need_b)
     return record(out, (a, b), "@", backward)
+
+
+def _matmul_mismatch(shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> str:
+    """Which of matmul's two shape checks failed (or both), with the dimensions involved.
+
+    The inner check: a's last dimension must equal b's second-to-last (b's only one if
+    b is 1-D). The batch check: the dimensions before the last two (none for a 1-D or
+    2-D operand) must broadcast.
+    """
+    problems = []
+    where_b = "second-to-last" if len(shape_b) > 1 else "only"
+    inner_b = shape_b[-2] if len(shape_b) > 1 else shape_b[0]
+    if shape_a[-1] != inner_b:
+        problems.append(f"inner dimensions differ: the left operand's last dimension is "
+                        f"{shape_a[-1]} but the right operand's {where_b} dimension is {inner_b}")
+    batch_a, batch_b = shape_a[:-2], shape_b[:-2]
+    try:
+        np.broadcast_shapes(batch_a, batch_b)
+    except ValueError:
+        problems.append(f"batch dimensions {batch_a} and {batch_b} do not broadcast (aligned "
+                        "from the right, each pair must be equal or contain a 1)")
+    return "; and ".join(problems)
 
 
 def _matmul_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray, need_a: bool,

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from autograd_core import Tensor, concatenate, stack, where
 
@@ -49,12 +50,33 @@ def test_constructor_argument_types():
 
 def test_matmul_shape_mismatch_names_both_shapes():
     a, b = Tensor(np.ones((3, 4))), Tensor(np.ones((5, 2)))
-    with pytest.raises(ValueError, match=r"^matmul: \(3, 4\) @ \(5, 2\)"):
+    with pytest.raises(ValueError, match=r"^matmul: \(3, 4\) @ \(5, 2\)") as error:
         a @ b
+    assert "batch" not in str(error.value)
     with pytest.raises(ValueError, match=r"matmul: \(2, 3, 4\) @ \(3, 4, 5\)"):
         Tensor(np.ones((2, 3, 4))) @ Tensor(np.ones((3, 4, 5)))
     with pytest.raises(ValueError, match=r"matmul: \(\) @ \(3,\).*use \*"):
         Tensor(2.0) @ Tensor(np.ones(3))
+
+
+@pytest.mark.parametrize("shape_a, shape_b, message", [
+    ((3, 4), (5, 2), "inner dimensions differ: the left operand's last dimension is 4 but "
+                     "the right operand's second-to-last dimension is 5$"),
+    ((2, 3, 4), (3, 4, 5), r"^matmul: \(2, 3, 4\) @ \(3, 4, 5\): batch dimensions \(2,\) and "
+                           r"\(3,\) do not broadcast"),
+    ((5, 2, 3, 4), (3, 1, 4, 5), r": batch dimensions \(5, 2\) and \(3, 1\) do not broadcast"),
+    ((3, 4), (5,), "the right operand's only dimension is 5$"),
+    ((2, 3, 4), (3, 5, 6), r"inner dimensions differ: .* 4 .* 5; and batch dimensions \(2,\) "
+                           r"and \(3,\) do not broadcast"),
+])
+def test_matmul_mismatch_says_which_check_failed(shape_a, shape_b, message):
+    # The shapes that fail are those numpy and torch refuse too.
+    with pytest.raises(RuntimeError):
+        torch.ones(shape_a) @ torch.ones(shape_b)
+    with pytest.raises(ValueError, match=message) as error:
+        Tensor(np.ones(shape_a)) @ Tensor(np.ones(shape_b))
+    text = str(error.value)
+    assert ("inner" in text) == (shape_a[-1] != (shape_b[-2] if len(shape_b) > 1 else shape_b[0]))
 
 
 @pytest.mark.parametrize("op, name, symbol", [
