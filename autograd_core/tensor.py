@@ -358,8 +358,10 @@ class Tensor:
 
     __abs__ = abs
 
-    def clip(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":  # noqa: A002
-        """Elementwise clamp into [min, max] (either bound may be None)."""
+    def clip(self, min: "tensor_functions.Bound" = None,  # noqa: A002
+             max: "tensor_functions.Bound" = None) -> "Tensor":  # noqa: A002
+        """Elementwise clamp into [min, max], as torch.clamp: each bound a number, a numpy
+        array or a Tensor (which gets a gradient) broadcast with x, or None (no bound)."""
         return tensor_functions.clip(self, min, max)
 
     def tanh(self) -> "Tensor":

@@ -7,7 +7,7 @@ backward pass, so the Numba kernels are used wherever they pay off.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -44,36 +44,86 @@ def absolute(x: Tensor) -> Tensor:
     return record(out, (x,), "abs", lambda g: (g * np.sign(data),))
 
 
-def _bound(name: str, value: Any) -> Optional[float]:
-    if value is None:
-        return None
+Bound = Union[Tensor, np.ndarray, float, int, None]
+
+
+def _bound(name: str, value: Bound, x: Tensor) -> Optional[Tensor]:
+    """A clip bound as a Tensor (None stays None). Numbers and arrays become constants in
+    x's dtype; a Tensor is used as it is, so that it can receive a gradient."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise TypeError(f"clip: {name} must hold real numbers, got an array of dtype "
+                            f"{value.dtype}")
+        return lift(value, x, "clip")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"clip: {name} must be a real number or None, got "
-                        f"{type(value).__name__}: {value!r}")
+        raise TypeError(f"clip: {name} must be a real number, a numpy array, a Tensor or None, "
+                        f"got {type(value).__name__}: {value!r}")
     if np.isnan(value):
         raise ValueError(f"clip: {name} is nan")
-    return float(value)
+    return lift(float(value), x, "clip")
 
 
-def clip(x: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
-    """out = min(max(x, lo), hi).   dL/dx = dL/dout * [lo <= x <= hi]   (PyTorch's clamp rule:
-    the gradient passes at the bounds themselves)."""
-    lo, hi = _bound("min", min), _bound("max", max)
+def clip(x: Tensor, min: Bound = None, max: Bound = None) -> Tensor:  # noqa: A002
+    """out = min(max(x, lo), hi), with x, lo and hi broadcast together (PyTorch's clamp).
+
+    dL/dx  = unbroadcast(dL/dout * [lo <= x <= hi])   (the gradient passes at the bounds),
+    dL/dlo = unbroadcast(dL/dout * [x < lo and lo < hi]),
+    dL/dhi = unbroadcast(dL/dout * [x > hi or hi < lo]).
+    When lo > hi the output is hi everywhere and only hi gets the gradient; when x < lo = hi
+    nobody does. A NaN anywhere makes every comparison false: out is NaN, no gradient. A
+    missing bound drops its factor (and its condition from the other bound's rule).
+    """
+    lo, hi = _bound("min", min, x), _bound("max", max, x)
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of min and max")
+    bounds = tuple(bound for bound in (lo, hi) if bound is not None)
+    _check_clip_shapes(x, lo, hi)
     data = x.data
-    out = np.clip(data, lo, hi)
-    if not is_recorded(x):
+    lo_data = None if lo is None else lo.data
+    hi_data = None if hi is None else hi.data
+    out = data if lo_data is None else np.maximum(data, lo_data)
+    out = out if hi_data is None else np.minimum(out, hi_data)
+    if not is_recorded(x, *bounds):
         return constant(out)
+    needs = [x.requires_grad] + [bound.requires_grad for bound in bounds]
+    shapes = [x.shape] + [bound.shape for bound in bounds]
 
     def backward(g: np.ndarray) -> tuple:
-        inside = np.ones(data.shape, dtype=bool)
-        if lo is not None:
-            inside &= data >= lo
-        if hi is not None:
-            inside &= data <= hi
-        return (g * inside,)
-    return record(out, (x,), "clip", backward)
+        masks = _clip_masks(data, lo_data, hi_data)
+        return tuple(sum_to(np.where(mask, g, 0), shape) if need else None
+                     for mask, need, shape in zip(masks, needs, shapes))
+    return record(out, (x, *bounds), "clip", backward)
+
+
+def _check_clip_shapes(x: Tensor, lo: Optional[Tensor], hi: Optional[Tensor]) -> None:
+    """ValueError naming every shape unless x, lo and hi broadcast together."""
+    named = [("x", x)] + [(name, bound) for name, bound in (("min", lo), ("max", hi))
+                          if bound is not None]
+    try:
+        np.broadcast_shapes(*(tensor.shape for _, tensor in named))
+    except ValueError:
+        listed = ", ".join(f"{name} {tensor.shape}" for name, tensor in named)
+        raise ValueError(f"clip: shapes {listed} do not broadcast together") from None
+
+
+def _clip_masks(data: np.ndarray, lo: Optional[np.ndarray],
+                hi: Optional[np.ndarray]) -> list[np.ndarray]:
+    """Where each of x, lo, hi (those given, in that order) receives clip's gradient."""
+    inside = np.ones(data.shape, dtype=bool)
+    if lo is not None:
+        inside = inside & (data >= lo)
+    if hi is not None:
+        inside = inside & (data <= hi)
+    masks = [inside]
+    if lo is not None:
+        below = data < lo
+        masks.append(below if hi is None else below & (lo < hi))
+    if hi is not None:
+        above = data > hi
+        masks.append(above if lo is None else above | (hi < lo))
+    return masks
 
 
 def where(condition: Any, a: Operand, b: Operand) -> Tensor:

@@ -166,8 +166,15 @@ def test_function_errors():
         Tensor(1.0).log_softmax()
     with pytest.raises(ValueError, match="clip: give at least one of min and max"):
         x.clip()
-    with pytest.raises(TypeError, match="clip: min must be a real number"):
+    with pytest.raises(TypeError, match="clip: min must be a real number, a numpy array, a Tensor"):
         x.clip("0")
+    with pytest.raises(TypeError, match="clip: max must hold real numbers, got an array of dtype <U1"):
+        x.clip(None, np.array(["a"]))
+    with pytest.raises(ValueError, match="clip: min is nan"):
+        x.clip(float("nan"))
+    with pytest.raises(ValueError, match=r"clip: shapes x \(2, 3\), min \(2,\), max \(\) do not "
+                                         "broadcast together"):
+        x.clip(Tensor([0.0, 1.0]), 2.0)
     with pytest.raises(TypeError, match="where: condition must be a boolean array, got dtype float64"):
         where(np.ones(3), x, 0.0)
     with pytest.raises(TypeError, match="not a Tensor"):

@@ -70,6 +70,86 @@ def test_clip_passes_the_gradient_at_the_bounds_themselves_like_torch():
     assert_close(ours.grad, [0.0, 1.0, 1.0, 1.0, 0.0], "hand-derived [lo <= x <= hi]")
 
 
+# Few distinct values, so that ties (x == bound, min == max) and min > max come up often.
+GRID = st.sampled_from([-1.0, -0.5, 0.0, 0.5, 1.0])
+
+
+@given(data=st.data(), sides=st.sampled_from(["both", "min", "max"]),
+       kinds=st.tuples(*[st.sampled_from(["tensor", "constant tensor", "array", "number"])] * 2))
+def test_clip_with_broadcast_tensor_and_array_bounds_matches_torch_clamp(data, sides, kinds):
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    x_shape, lo_shape, hi_shape = shapes.input_shapes
+    x = data.draw(hnp.arrays(np.float64, x_shape, elements=GRID))
+    bounds = []  # (ours, torch's, torch leaf or None) per bound
+    for shape, kind, used in ((lo_shape, kinds[0], sides != "max"),
+                              (hi_shape, kinds[1], sides != "min")):
+        if not used:
+            bounds.append((None, None, None))
+            continue
+        if kind == "number":
+            value = data.draw(GRID)
+            bounds.append((value, torch.tensor(value, dtype=torch.float64), None))
+            continue
+        value = data.draw(hnp.arrays(np.float64, shape, elements=GRID))
+        leaf = torch.tensor(value, requires_grad=kind == "tensor")
+        ours = value if kind == "array" else Tensor(value, requires_grad=kind == "tensor")
+        bounds.append((ours, leaf, leaf if kind == "tensor" else None))
+    (lo, torch_lo, lo_leaf), (hi, torch_hi, hi_leaf) = bounds
+    ours_x, torch_x = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = ours_x.clip(lo, hi)
+    # torch.clamp broadcasts x forward but its backward fails ("output with shape [] doesn't
+    # match the broadcast shape [1]", torch 2.13) unless x already has the result's shape:
+    # expanding x first is the same function, and expand's backward sums like ours.
+    result_shape = np.broadcast_shapes(x.shape, *(b.shape for b in (torch_lo, torch_hi)
+                                                  if b is not None))
+    expected = torch.clamp(torch_x.expand(result_shape), torch_lo, torch_hi)
+    assert_close(out.data, expected.detach().numpy(), "value")
+    upstream = np.random.default_rng(0).standard_normal(expected.shape)
+    out.backward(upstream)
+    expected.backward(torch.tensor(upstream))
+    assert_close(ours_x.grad, torch_x.grad.numpy(), "gradient of x")
+    for ours_bound, leaf in ((lo, lo_leaf), (hi, hi_leaf)):
+        if leaf is not None:
+            assert_close(ours_bound.grad, leaf.grad.numpy(), "gradient of a bound")
+        elif isinstance(ours_bound, Tensor):
+            assert ours_bound.grad is None
+
+
+def test_clip_gradient_rule_by_hand_including_min_above_max():
+    # x, min, max, and who gets the upstream gradient 1 (torch.clamp's rule, by hand):
+    # min <= x <= max -> x; x < min < max -> min; x > max or max < min -> max; else nobody.
+    x = Tensor([-2.0, 0.0, 1.0, 2.0, 1.5, 0.0, 3.0], requires_grad=True)
+    lo = Tensor([0.0, 0.0, 1.0, 3.0, 2.0, 1.0, 0.0], requires_grad=True)
+    hi = Tensor([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0], requires_grad=True)
+    out = x.clip(lo, hi)
+    assert_close(out.data, [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0], "hand-derived clamp")
+    out.sum().backward()
+    assert_close(x.grad, [0, 1, 1, 0, 0, 0, 0], "hand-derived dL/dx")
+    assert_close(lo.grad, [1, 0, 0, 0, 0, 0, 0], "hand-derived dL/dmin")
+    assert_close(hi.grad, [0, 0, 0, 1, 1, 0, 1], "hand-derived dL/dmax")
+
+
+def test_clip_bounds_sum_their_gradient_back_to_their_shape_and_keep_x_dtype():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    lo = Tensor([[1.0], [4.0]], requires_grad=True)  # per row
+    out = x.clip(lo, np.array([2.0, 10.0, 10.0]))  # per column, an array: a constant
+    # x = [[0 1 2] [3 4 5]]: below min at (0,0) and (1,0); above max (2) at (1,0) only,
+    # and min > max there (4 > 2), so (1,0) goes to max, which is a constant.
+    assert_close(out.data, [[1, 1, 2], [2, 4, 5]], "hand-derived clamp")
+    out.sum().backward()
+    assert lo.grad.shape == (2, 1) and x.grad.shape == (2, 3)
+    assert_close(lo.grad, [[1.0], [0.0]], "hand-derived dL/dmin")
+    assert_close(x.grad, [[0, 1, 1], [0, 1, 1]], "hand-derived dL/dx")
+    # Numbers and arrays never change x's dtype (like a Python number in PyTorch).
+    x32 = Tensor(np.zeros(2), dtype=np.float32)
+    assert x32.clip(np.zeros(2), 1.0).dtype == np.float32 and x32.clip(max=0.5).dtype == np.float32
+
+
+def test_clip_with_nan_follows_torch():
+    x, lo, hi = (np.array(v) for v in ([np.nan, 1.0, 1.0], [0.0, np.nan, 0.0], [2.0, 2.0, np.nan]))
+    assert_matches_torch(lambda *t: t[0].clip(t[1], t[2]), torch.clamp, x, lo, hi)
+
+
 @given(data=st.data())
 def test_where_with_broadcasting_matches_torch(data):
     cond_shape, shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(
