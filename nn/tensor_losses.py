@@ -113,29 +113,46 @@ def _check_unit_targets(t: np.ndarray, loss: str) -> None:
         raise ValueError(f"{loss}: targets must lie in [0, 1], got values from {t.min():g} to {t.max():g}")
 
 
-def binary_cross_entropy(probability: TensorLike, target: TensorLike) -> Tensor:
-    """Mean of -[t log h + (1 - t) log(1 - h)] for probabilities h in (0, 1), targets t in [0, 1].
+# PyTorch's guards, which keep a saturated probability (a sigmoid output rounds to exactly 1
+# for logits above ~37 in float64, ~17 in float32) from stopping training with an infinity.
+LOG_FLOOR = -100.0  # each log in the loss is clamped from below at this value
+# The gradient divides by max(h (1 - h), this): PyTorch's EPSILON, a C++ float 1e-12, which
+# is 9.999999960041972e-13 (4e-9 below 1e-12, which shows in a float64 gradient).
+BCE_EPSILON = float(np.float32(1e-12))
 
-    dL/dh_i = g * (h_i - t_i) / (h_i (1 - h_i)) / n,   dL/dt_i = g * (log(1 - h_i) - log h_i) / n.
-    A probability of exactly 0 or 1 is an error (its loss is infinite; PyTorch would clamp
-    the log at -100): pass logits to `binary_cross_entropy_with_logits` instead.
+
+def binary_cross_entropy(probability: TensorLike, target: TensorLike) -> Tensor:
+    """Mean of -[t max(log h, -100) + (1 - t) max(log(1 - h), -100)] for probabilities h and
+    targets t in [0, 1], exactly as PyTorch's binary_cross_entropy (in the input's dtype).
+
+    dL/dh_i = g * (h_i - t_i) / max(h_i (1 - h_i), eps) / n   (eps = float32(1e-12)),
+    dL/dt_i = g * (log(1 - h_i) - log h_i) / n = -g * logit(h_i) / n.
+    The clamps keep h = 0 or 1 finite: the loss term is then at most 100, and dL/dh is
+    +-(1 - t) or t times 1e12 / n instead of infinite (0 where h = t). The target gradient
+    is not clamped (as in PyTorch): at h = 0 or 1 it is infinite. For logits prefer
+    `binary_cross_entropy_with_logits`, which is exact at every logit.
     """
     h, t = _pair(probability, target, "binary_cross_entropy")
     hd, td = h.data, t.data
-    outside = (hd <= 0.0) | (hd >= 1.0)
+    outside = (hd < 0.0) | (hd > 1.0)
     if outside.any():
-        raise ValueError(f"binary_cross_entropy: probabilities must lie strictly inside (0, 1), got "
-                         f"{float(hd[outside].flat[0])!r}; pass logits to binary_cross_entropy_with_logits "
-                         "instead")
+        raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got "
+                         f"{float(hd[outside].flat[0])!r}; pass logits to "
+                         "binary_cross_entropy_with_logits instead")
     _check_unit_targets(td, "binary_cross_entropy")
-    log_h, log_not_h = np.log(hd), np.log1p(-hd)
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 below
+        log_h = np.maximum(np.log(hd), LOG_FLOOR)
+        log_not_h = np.maximum(np.log1p(-hd), LOG_FLOOR)
     n = hd.size
-    loss = -np.mean(td * log_h + (1.0 - td) * log_not_h)
+    loss = np.mean((td - 1.0) * log_not_h - td * log_h)
     need_t = t.requires_grad
 
     def backward(g: np.ndarray) -> tuple:
-        return (g * (hd - td) / (hd * (1.0 - hd)) / n,
-                g * (log_not_h - log_h) / n if need_t else None)
+        grad_h = g * (hd - td) / np.maximum((1.0 - hd) * hd, BCE_EPSILON) / n
+        if not need_t:
+            return grad_h, None
+        with np.errstate(divide="ignore"):  # h = 1: h / (1 - h) = inf, as in PyTorch
+            return grad_h, -g * np.log(hd / (1.0 - hd)) / n
     return Tensor.from_op(_scalar(loss, hd), (h, t), "binary_cross_entropy", backward)
 
 

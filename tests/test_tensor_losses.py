@@ -102,6 +102,69 @@ def test_binary_cross_entropy_matches_torch_including_the_target_gradient(pair):
                    run_torch(F.binary_cross_entropy, probability, target))
 
 
+def run_in_dtype(loss_ours, loss_torch, prediction, target, dtype):
+    """(ours, torch's) (loss, dL/dprediction, dL/dtarget), both computed in `dtype`."""
+    p, t = Tensor(prediction, True, dtype), Tensor(target, True, dtype)
+    out = loss_ours(p, t)
+    out.backward()
+    tp, tt = (torch.tensor(np.asarray(a, dtype), requires_grad=True) for a in (prediction, target))
+    expected = loss_torch(tp, tt)
+    expected.backward()
+    assert out.dtype == dtype and p.grad.dtype == dtype and t.grad.dtype == dtype
+    return ((out.item(), p.grad, t.grad),
+            (expected.item(), tp.grad.numpy(), tt.grad.numpy()))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_cross_entropy_at_saturated_probabilities_matches_torch(dtype):
+    # 0 and 1 against every target kind, a probability that rounds to 1, a subnormal one.
+    tiny = np.finfo(dtype).smallest_subnormal
+    probability = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1 - np.finfo(dtype).epsneg, tiny, 0.3])
+    target = np.array([0.0, 1.0, 0.0, 1.0, 0.25, 0.75, 0.5, 0.5, 0.7])
+    (loss, grad_h, grad_t), (expected, expected_h, expected_t) = run_in_dtype(
+        L.binary_cross_entropy, F.binary_cross_entropy, probability, target, dtype)
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(loss, expected, rtol=rtol)
+    np.testing.assert_allclose(grad_h, expected_h, rtol=rtol)
+    np.testing.assert_allclose(grad_t, expected_t, rtol=rtol)  # +-inf at 0 and 1, as torch
+    # By hand, n = 9: the gradient divides by max(h (1 - h), eps), eps = 1e-12 rounded to
+    # float32 = 9.999999960041972e-13 (PyTorch's C++ float constant): (0 - 1) / eps / 9 at
+    # h = 0, t = 1, and 0 where h = t exactly.
+    eps = 9.999999960041972e-13
+    np.testing.assert_allclose(grad_h[[0, 1, 2, 3]], [0.0, -1 / eps / 9, 1 / eps / 9, 0.0],
+                               rtol=rtol)
+    assert np.isinf(grad_t[:4]).all() and np.all(np.isfinite(grad_h))
+
+
+def test_binary_cross_entropy_of_a_saturated_sigmoid_is_finite_like_torch():
+    # sigmoid(40) rounds to exactly 1.0 in float64. Against t = 0 the loss is the clamped
+    # 100 (not an error, not inf) and against t = 1 it is 0; the other samples of the batch
+    # keep their gradients (the saturated logit's is sigmoid's own 0 slope, as in torch).
+    logit = Tensor([40.0, 40.0, 0.5], requires_grad=True)
+    target = np.array([0.0, 1.0, 1.0])
+    loss = L.binary_cross_entropy(logit.sigmoid(), Tensor(target))
+    loss.backward()
+    assert logit.sigmoid().data[0] == 1.0
+    # Hand: (100 + 0 - log sigmoid(0.5)) / 3, and dL/dz = (sigmoid(0.5) - 1) / 3 for the last.
+    sigmoid_half = 1 / (1 + np.exp(-0.5))
+    assert loss.item() == pytest.approx((100.0 - np.log(sigmoid_half)) / 3, rel=1e-14)
+    assert logit.grad[2] == pytest.approx((sigmoid_half - 1) / 3, rel=1e-12)
+    torch_logit = torch.tensor([40.0, 40.0, 0.5], dtype=torch.float64, requires_grad=True)
+    expected = F.binary_cross_entropy(torch.sigmoid(torch_logit), torch.tensor(target))
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-14)
+    np.testing.assert_allclose(logit.grad, torch_logit.grad.numpy(), rtol=1e-12)
+
+
+@given(pair_of_arrays(st.sampled_from([0.0, 1e-300, 1e-8, 0.5, 1 - 1e-8, 1.0]), unit))
+def test_binary_cross_entropy_matches_torch_near_and_at_the_edges(pair):
+    probability, target = pair
+    (loss, grad_h, _), (expected, expected_h, _) = run_in_dtype(
+        L.binary_cross_entropy, F.binary_cross_entropy, probability, target, np.float64)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    np.testing.assert_allclose(grad_h, expected_h, rtol=1e-10)
+
+
 @given(pair_of_arrays(st.floats(-30.0, 30.0), unit))
 def test_binary_cross_entropy_with_logits_matches_torch(pair):
     logit, target = pair
@@ -276,8 +339,10 @@ def test_dtype_mismatch_and_non_numbers_are_refused():
 
 
 def test_binary_cross_entropy_domain_errors():
-    with pytest.raises(ValueError, match=r"strictly inside \(0, 1\).*with_logits"):
-        L.binary_cross_entropy(Tensor([0.5, 1.0]), Tensor([1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\], got 1.5.*with_logits"):
+        L.binary_cross_entropy(Tensor([0.5, 1.5]), Tensor([1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\], got -0.25"):
+        L.binary_cross_entropy(Tensor([-0.25, 0.5]), Tensor([1.0, 1.0]))
     with pytest.raises(ValueError, match=r"binary_cross_entropy: targets must lie in \[0, 1\]"):
         L.binary_cross_entropy(Tensor([0.5, 0.5]), Tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: targets must lie in \[0, 1\]"):
