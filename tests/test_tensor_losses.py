@@ -362,7 +362,8 @@ def test_hinge_refuses_zero_one_labels():
     (np.array([0, 1, 2]), ValueError, "3 labels for 2 rows of logits"),
     (np.full((2, 2), 0.5), ValueError, r"target of shape \(2, 2\) fits neither labels \(2,\) nor "
                                        r"probabilities \(2, 3\)"),
-    (np.full((2, 3), 0.5), ValueError, "cross_entropy: .*sum to 1"),
+    (np.full((2, 3), 0.5), ValueError, "cross_entropy: .*sum to 1 in every row, but row 0 sums to 1.5"),
+    (np.array([[0.2, 0.8, 0.0], [0.5, 0.5, 0.3]]), ValueError, "row 1 sums to 1.3 "),
     (np.array([[1.5, -0.5, 0.0], [0.0, 0.0, 1.0]]), ValueError, "cross_entropy: .*non-negative"),
     (Tensor([0.0, 1.0]), TypeError, "a Tensor holds floats"),
     ("labels", TypeError, "target must be class labels or probabilities"),

@@ -133,10 +133,14 @@ def check_targets(op: str, targets: object, n: int, classes: int,
     if not np.all(np.isfinite(probabilities)) or np.any(probabilities < 0):
         raise ValueError(f"{op}: probability targets must be finite and non-negative")
     row_sums = probabilities.sum(axis=1, dtype=np.float64)
-    worst = float(np.max(np.abs(row_sums - 1.0)))
-    if worst > TARGET_SUM_TOLERANCE[np.dtype(dtype)] * classes:
-        raise ValueError(f"{op}: each row of probability targets must sum to 1; a row is off "
-                         f"by {worst:.3g}")
+    errors = np.abs(row_sums - 1.0)
+    worst = int(np.argmax(errors))
+    tolerance = TARGET_SUM_TOLERANCE[np.dtype(dtype)] * classes
+    if errors[worst] > tolerance:
+        digits = np.finfo(dtype).precision + 1  # the sum to the targets' own precision
+        raise ValueError(f"{op}: probability targets must sum to 1 in every row, but row "
+                         f"{worst} sums to {row_sums[worst]:.{digits}g} (allowed: 1 +- "
+                         f"{tolerance:.3g})")
     return probabilities
 
 
