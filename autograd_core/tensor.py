@@ -30,6 +30,7 @@ import numpy as np
 
 from autograd_core.grad_mode import GRAD_MODE
 from autograd_core.graph import backpropagate
+from autograd_core.value import Value
 
 # dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
 BackwardFunction = Callable[[np.ndarray], Sequence[Optional[np.ndarray]]]
@@ -66,10 +67,19 @@ def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{what} must be a rectangular array of numbers: {error}") from None
     if raw.dtype.kind not in "biuf":
+        if raw.dtype.kind == "O" and any(isinstance(item, Value) for item in raw.flat):
+            got = "" if isinstance(data, Value) else f"{type(data).__name__} holding a "
+            raise TypeError(_VALUE_MIXED_WITH_TENSOR.format(what=what, got=got))
         hint = " (to combine Tensors use stack or concatenate)" if raw.dtype.kind == "O" else ""
         raise TypeError(f"{what} must be real numbers, got {type(data).__name__} "
                         f"of dtype {raw.dtype}{hint}")
     return np.array(raw, dtype=dtype)
+
+
+_VALUE_MIXED_WITH_TENSOR = (
+    "{what} must be real numbers, got a {got}scalar Value: a Value (the scalar "
+    "engine) cannot be mixed with a Tensor. Use a float instead (value.data, a constant for "
+    "the Tensor graph), or keep the computation in Value's own ops")
 
 
 def _holds_tensor(items: Union[list, tuple]) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograd_core import Tensor, concatenate, stack, where
+from autograd_core import Tensor, Value, concatenate, stack, where
 
 
 @pytest.mark.parametrize("data, type_name", [
@@ -39,6 +39,23 @@ def test_ragged_lists_are_rejected():
 def test_only_float64_and_float32_dtypes(dtype):
     with pytest.raises(TypeError, match="float64 or float32"):
         Tensor([1.0], dtype=dtype)
+
+
+@pytest.mark.parametrize("make, start", [
+    (lambda: Tensor([1.0]) + Value(2.0), "add operand must be real numbers, got a scalar Value"),
+    (lambda: Tensor([1.0]) * Value(2.0), "mul operand must be real numbers, got a scalar Value"),
+    (lambda: Tensor(np.ones((2, 2))) @ Value(2.0), "matmul operand .*got a scalar Value"),
+    (lambda: where(np.array([True]), Value(1.0), Tensor([0.0])), "where operand .*scalar Value"),
+    (lambda: Tensor([Value(1.0), 2.0]), "Tensor data must be real numbers, got a list holding a "
+                                        "scalar Value"),
+])
+def test_mixing_a_scalar_value_with_a_tensor_says_so(make, start):
+    with pytest.raises(TypeError, match=start) as error:
+        make()
+    message = str(error.value)
+    assert "a Value (the scalar engine) cannot be mixed with a Tensor" in message
+    assert "Use a float instead (value.data" in message and "Value's own ops" in message
+    assert "stack or concatenate" not in message
 
 
 def test_constructor_argument_types():
