@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_TEST_PACKAGES := chromium chromium-driver graphviz
 
-.PHONY: demo test install install-test system-test-packages clean
+.PHONY: demo test install install-test system-test-packages notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ demo: install
 
 test: install-test system-test-packages
 	$(BIN)/python -m pytest
+
+# Re-execute the teaching notebooks and save them with their outputs.
+notebooks: $(BIN)/python
+	$(BIN)/pip install -q -e ".[notebooks]"
+	$(BIN)/python notebooks/run_notebooks.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

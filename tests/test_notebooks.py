@@ -7,19 +7,18 @@ so executing it is the test: a wrong number raises in the kernel and fails here.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client import KernelManager
-from jupyter_client.kernelspec import KernelSpecManager
-from nbclient import NotebookClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+sys.path.insert(0, str(NOTEBOOK_DIR))
+from run_notebooks import execute, python3_kernel_manager  # noqa: E402  (the same runner as `make notebooks`)
+
 NOTEBOOKS = [
     "01_chain_rule_warmups.ipynb",
     "02_w52.ipynb",
@@ -28,22 +27,10 @@ NOTEBOOKS = [
     "05_regression_to_xor.ipynb",
     "06_tensor_path.ipynb",
 ]
-CELL_TIMEOUT_S = 120
 NOTEBOOK_BUDGET_S = 60  # each notebook runs top to bottom in under a minute (the issue's budget)
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
 # Text that would only appear in an output produced on one particular machine.
 MACHINE_SPECIFIC = (str(REPO_ROOT), "/home/", "/Users/", "/tmp/", "/work/", "site-packages", "C:\\")
-
-
-def _python3_kernel_manager() -> KernelManager:
-    """A manager for the "python3" kernel of *this* interpreter's ipykernel.
-
-    With no kernel directories, jupyter_client falls back to ipykernel's built-in spec, whose
-    command is ``sys.executable``; a "python3" spec installed elsewhere on the machine (another
-    Python, another environment) therefore cannot be picked up instead.
-    """
-    specs = KernelSpecManager(kernel_dirs=[])
-    return KernelManager(kernel_name="python3", kernel_spec_manager=specs)
 
 
 def _read(name: str) -> nbformat.NotebookNode:
@@ -57,7 +44,7 @@ def _code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 
 
 def test_the_kernel_is_this_interpreters_ipykernel() -> None:
-    argv = _python3_kernel_manager().kernel_spec.argv
+    argv = python3_kernel_manager().kernel_spec.argv
     assert argv[0] == sys.executable and argv[1:3] == ["-m", "ipykernel_launcher"], argv
 
 
@@ -66,22 +53,10 @@ def test_every_notebook_in_the_folder_is_tested() -> None:
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(name: str) -> None:
     notebook = _read(name)
-    # The kernel is a separate process started from the notebooks folder: put this checkout on
-    # its path so the notebooks import chainrule from here even when it is not pip-installed.
-    inherited = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), inherited])))
-    client = NotebookClient(
-        notebook,
-        km=_python3_kernel_manager(),
-        timeout=CELL_TIMEOUT_S,
-        allow_errors=False,
-        record_timing=False,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    )
     started = time.monotonic()
-    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    execute(notebook)  # raises CellExecutionError, with the cell and its traceback, on any error
     elapsed = time.monotonic() - started
     assert elapsed < NOTEBOOK_BUDGET_S, f"{name} took {elapsed:.0f} s, over its {NOTEBOOK_BUDGET_S} s budget"
     errors = [output for cell in _code_cells(notebook) for output in cell.outputs
