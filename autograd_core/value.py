@@ -267,7 +267,8 @@ def as_value(x: Operand) -> Value:
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"unsupported operand: expected a Value, int or float, got "
-                        f"{type(x).__name__}: {x!r}")
+                        f"{type(x).__name__}: {x!r} (a Value combines only with Values and Python "
+                        f"numbers; for arrays use Tensor, with value.data as the number)")
     return Value(x)
 
 

@@ -111,3 +111,11 @@ def test_large_but_finite_results_are_not_errors():
     assert math.isfinite(Value(709.0).exp().data)
     assert Value(1e-300).log().data == pytest.approx(-300 * math.log(10))
     assert (Value(10.0) ** 300).data == pytest.approx(1e300, rel=1e-14)
+
+
+def test_a_value_and_a_tensor_do_not_mix_and_the_message_says_what_to_do():
+    from autograd_core import Tensor
+    with pytest.raises(TypeError, match=r"got Tensor.*a Value combines only with Values and Python numbers"):
+        Value(2.0) + Tensor([1.0])
+    with pytest.raises(TypeError, match=r"got Tensor"):
+        Value(2.0) * Tensor([1.0])
