@@ -143,12 +143,12 @@ class BackwardStep:
 
         A parent that receives gradient along several paths gets ``+=`` instead of ``=``,
         which path this is, and its gradient so far (complete after the last path).
-        Unlabelled leaves, the constants of an expression such as the 2 in ``y - 2``, get no
+        The numbers an expression wraps (``Constant``s, such as the 2 in ``y - 2``) get no
         line (their `ParentStep` is still in ``parents``), as a slide writes no dL/d2."""
         root, up = self.root_name, format_number(self.upstream)
         out = []
         for p in self.parents:
-            if p.contribution is None or not (p.parent.parents or p.parent.label):
+            if p.contribution is None or getattr(p.parent, "is_constant", False):
                 continue
             gradient = f"d{root}/d{p.name}"
             chain = f"d{root}/d{self.name} * ({p.formula})"

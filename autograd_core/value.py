@@ -40,6 +40,7 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "op", "parents", "_local_first", "_local_second", "__weakref__")
+    is_constant = False  # True for the numbers an expression wraps (`Constant`)
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -261,15 +262,24 @@ def _power_rule(base: float, exponent: float, node: Value) -> float:
                                      f"the derivative of {base:g} ** {exponent:g} needs ")
 
 
+class Constant(Value):
+    """A Python number that entered an expression, such as the 2 in ``y - 2``: an unlabelled
+    leaf. It gets a gradient like every node (the graph shows it), but the backward trace
+    writes no dL/d2 line for it, as a slide would not."""
+
+    __slots__ = ()
+    is_constant = True
+
+
 def as_value(x: Operand) -> Value:
-    """`x` itself if it is a Value, else a new constant leaf holding the number `x`."""
+    """`x` itself if it is a Value, else a new `Constant` leaf holding the number `x`."""
     if isinstance(x, Value):
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"unsupported operand: expected a Value, int or float, got "
                         f"{type(x).__name__}: {x!r} (a Value combines only with Values and Python "
                         f"numbers; for arrays use Tensor, with value.data as the number)")
-    return Value(x)
+    return Constant(x)
 
 
 def maximum(a: Operand, b: Operand) -> Value:
@@ -312,4 +322,4 @@ def sum_values(values: Iterable[Operand]) -> Value:
     return total
 
 
-__all__ = ["Value", "as_value", "maximum", "softmax", "sum_values", "topological_order"]
+__all__ = ["Value", "Constant", "as_value", "maximum", "softmax", "sum_values", "topological_order"]

@@ -215,7 +215,7 @@ def test_a_node_reached_along_two_paths_reads_plus_equals_with_its_total():
     assert "df/dx = df/d(x*y) * (y) = 1 * -2 = -2" in lines
 
 
-def test_constants_of_an_expression_get_no_line():
+def test_constants_of_an_expression_get_no_line_but_unlabelled_leaves_do():
     y = Value(0.25, "y")
     loss = (y - 2) ** 2 * 3
     loss.label = "L"
@@ -224,4 +224,8 @@ def test_constants_of_an_expression_get_no_line():
     assert any(line.startswith("dL/dy = ") for line in lines)
     # The constants still receive their contribution in the data (the graph shows their grad).
     steps = trace_backward(loss)
-    assert any(not p.parent.parents and not p.parent.label for s in steps for p in s.parents)
+    assert any(p.parent.is_constant for s in steps for p in s.parents)
+    # A leaf the user made is never hidden, labelled or not: hand, d(a*b)/da = b = 4
+    a = Value(3.0)
+    (step,) = trace_backward(a * Value(4.0))
+    assert len(step.lines()) == 2 and step.lines()[0].endswith("= 1 * 4 = 4")

@@ -457,3 +457,14 @@ def test_backward_with_a_custom_seed():
     out = a * a * a
     out.backward(0.5)
     assert out.grad == 0.5 and a.grad == 0.5 * 3 * 4.0  # hand: seed * 3a^2
+
+
+def test_numbers_in_expressions_become_constant_leaves():
+    y = Value(1.5, "y")
+    out = 2 * y - 3
+    constants = [node for node in _walk(out) if node.is_constant]
+    assert sorted(node.data for node in constants) == [2.0, 3.0]
+    assert all(isinstance(node, Value) and not node.parents and not node.label for node in constants)
+    assert not y.is_constant and not out.is_constant and not as_value(y).is_constant
+    out.backward()
+    assert y.grad == 2.0  # hand: d(2y - 3)/dy = 2

@@ -283,3 +283,11 @@ def test_a_player_of_too_many_frames_is_refused_with_advice(tmp_path):
     assert backprop_player(out, tmp_path / "ok.html", max_frames=13).stat().st_size > 0
     with pytest.raises(ValueError, match="max_frames must be a positive int, got 0"):
         Stepper(out, max_frames=0)
+
+
+def test_reprs_name_the_graph_without_an_address():
+    a = Value(0.5, "a")
+    out = a.tanh()
+    out.label = "out"
+    assert repr(Stepper(out)) == "<Stepper: backward pass of 'out', 1 steps>"
+    assert " at 0x" not in repr(draw_step(out, 1)) and repr(draw_step(out, 1)).startswith("<GradientGraph: ")

@@ -138,6 +138,11 @@ class GradientGraph(graphviz.Digraph):
 
     last_renderer: Optional[RendererName] = None
 
+    def __repr__(self) -> str:
+        # No object address: a re-executed notebook shows the same text (no spurious diffs).
+        statements = sum(1 for line in self.body if line.strip() and not line.strip().startswith("//"))
+        return f"<GradientGraph: {statements} DOT statements>"
+
     def pipe(  # type: ignore[override]
         self,
         format: Optional[str] = None,

@@ -92,6 +92,10 @@ class Stepper:
         self.steps: list[BackwardStep] = trace_backward(root, seed)
         self._received = received_gradients(root, self.steps)
 
+    def __repr__(self) -> str:
+        root = getattr(self.root, "label", "") or type(self.root).__name__
+        return f"<Stepper: backward pass of {root!r}, {len(self.steps)} steps>"
+
     def __len__(self) -> int:
         """The number of backward steps (frames 1..len; frame 0 is the forward pass)."""
         return len(self.steps)
