@@ -23,8 +23,11 @@ system-test-packages:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v dot >/dev/null; then \
 		:; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $(SYSTEM_TEST_PACKAGES) >/dev/null; \
+		for attempt in 1 2 3; do \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends $(SYSTEM_TEST_PACKAGES) >/dev/null && break; \
+			echo "apt-get failed (attempt $$attempt of 3)"; sleep 10; \
+		done; \
 	else \
 		echo "note: $(SYSTEM_TEST_PACKAGES) are not installed and this is not root with apt-get:"; \
 		echo "      the headless-browser and dot-renderer tests will be skipped"; \
