@@ -137,5 +137,8 @@ def test_the_readme_picture_shows_the_current_engine():
     graph = build_w52()
     graph.L.backward()
     fresh = draw_graph(graph.L).pipe(format="svg")
-    assert svg_texts((REPO / "docs" / "w52.svg").read_bytes()) == svg_texts(fresh)
+    shown = svg_texts((REPO / "docs" / "w52.svg").read_bytes())
+    assert shown == svg_texts(fresh)
+    grads = hand_gradients(hand_forward())  # and the picture's numbers are the hand computation's
+    assert f"grad {grads['w25']:.4g}" in shown and f"grad {grads['x2']:.4g}" in shown
     assert "![The w52 gradient graph](docs/w52.svg)" in (REPO / "README.md").read_text()

@@ -289,5 +289,5 @@ def test_reprs_name_the_graph_without_an_address():
     a = Value(0.5, "a")
     out = a.tanh()
     out.label = "out"
-    assert repr(Stepper(out)) == "<Stepper: backward pass of 'out', 1 steps>"
+    assert repr(Stepper(out)) == "<Stepper: backward pass of 'out', 1 step>"
     assert " at 0x" not in repr(draw_step(out, 1)) and repr(draw_step(out, 1)).startswith("<GradientGraph: ")

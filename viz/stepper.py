@@ -94,7 +94,8 @@ class Stepper:
 
     def __repr__(self) -> str:
         root = getattr(self.root, "label", "") or type(self.root).__name__
-        return f"<Stepper: backward pass of {root!r}, {len(self.steps)} steps>"
+        steps = len(self.steps)
+        return f"<Stepper: backward pass of {root!r}, {steps} step{'' if steps == 1 else 's'}>"
 
     def __len__(self) -> int:
         """The number of backward steps (frames 1..len; frame 0 is the forward pass)."""
