@@ -2,8 +2,9 @@
 
 A *node* is any object with
   - ``parents``: a tuple of nodes it was computed from (empty for a leaf),
-  - ``chain_rule(upstream)``: given dL/d(node), return one contribution per parent,
-    dL/d(parent) = dL/d(node) * d(node)/d(parent), or None where a parent needs no gradient,
+  - ``chain_rule(upstream)``: given dL/d(node), return a pair (parent, contribution) for each
+    parent, in the order of ``parents``, where contribution = dL/d(node) * d(node)/d(parent),
+    or None where a parent needs no gradient (a leaf returns no pairs),
   - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
   - ``clear_grad()``: reset ``node.grad``.
 Nodes are told apart by identity: they are kept in sets and dicts with the default
@@ -19,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 # What `backpropagate` reports for every node it processes: the node, dL/d(node) for
-# this pass, and one contribution per parent (None where no gradient flows).
+# this pass, and a (parent, contribution) pair per parent (None where no gradient flows).
 StepCallback = Callable[[Any, Any, Sequence[Any]], None]
 
 
@@ -32,17 +33,19 @@ def topological_order(root: Any) -> list[Any]:
     """
     order: list[Any] = []
     visited = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
+    # The path from root to the node being visited, and for each node on it, an iterator over
+    # the parents it has not yet visited.
+    path, parents_left = [root], [iter(root.parents)]
+    while path:
+        for parent in parents_left[-1]:
             if parent not in visited:
                 visited.add(parent)
-                stack.append((parent, iter(parent.parents)))
+                path.append(parent)
+                parents_left.append(iter(parent.parents))
                 break
-        else:
-            stack.pop()
-            order.append(node)
+        else:  # every parent of the last node on the path is listed: list the node itself
+            parents_left.pop()
+            order.append(path.pop())
     return order
 
 
@@ -66,28 +69,26 @@ def backpropagate(
     again (micrograd propagates it and double-counts).
 
     With ``accumulate=False`` no ``.grad`` is touched: the stepper uses that to record the
-    same steps without changing the graph. ``on_step(node, upstream, contributions)`` is
-    called for every node that has parents, in the order the steps are applied.
+    same steps without changing the graph. ``on_step(node, upstream, sent)``, with `sent` the
+    (parent, contribution) pairs of ``node.chain_rule(upstream)``, is called for every node
+    that has parents, in the order the steps are applied.
     """
     pass_gradients = {root: seed}
-    take = pass_gradients.pop
+    take, earlier_gradient = pass_gradients.pop, pass_gradients.get
     for node in reversed(topological_order(root)):
         upstream = take(node, None)
         if upstream is None:  # no path from root reaches this node with a gradient
             continue
         if accumulate:
             node.accumulate_grad(upstream)
-        if not node.parents:
-            continue
-        contributions = node.chain_rule(upstream)
-        if on_step is not None:
-            on_step(node, upstream, contributions)
-        for parent, contribution in zip(node.parents, contributions):
-            if contribution is None:
-                continue
-            earlier = pass_gradients.get(parent)
-            # Never add in place: one contribution array may be shared by two parents.
-            pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+        sent = node.chain_rule(upstream)
+        if on_step is not None and sent:
+            on_step(node, upstream, sent)
+        for parent, contribution in sent:
+            if contribution is not None:
+                earlier = earlier_gradient(parent)
+                # Never add in place: one contribution array may be shared by two parents.
+                pass_gradients[parent] = contribution if earlier is None else earlier + contribution
 
 
 def zero_grad(root: Any) -> None:

@@ -217,10 +217,13 @@ class Tensor:
 
     # -- the node protocol used by autograd_core.graph ---------------------------------------
 
-    def chain_rule(self, upstream: np.ndarray) -> Sequence[Optional[np.ndarray]]:
-        """dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i) for each parent (None where a
-        parent needs no gradient), as computed by this op's backward function."""
-        return self._backward(upstream)
+    def chain_rule(self, upstream: np.ndarray) -> tuple[tuple["Tensor", Optional[np.ndarray]], ...]:
+        """(parent_i, dL/d(parent_i)) for each parent, where dL/d(parent_i) = dL/d(self) *
+        d(self)/d(parent_i) as this op's backward function computes it (None where a parent
+        needs no gradient). A leaf has no parents and returns ()."""
+        if self._backward is None:
+            return ()
+        return tuple(zip(self.parents, self._backward(upstream), strict=True))
 
     def accumulate_grad(self, gradient: np.ndarray) -> None:
         """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array)."""

@@ -183,25 +183,25 @@ def trace_backward(root: Any, seed: Any = None) -> list[BackwardStep]:
             seed = 1.0
     applied: list[tuple[Any, Any, Any]] = []
     backpropagate(root, seed, accumulate=False,
-                  on_step=lambda node, upstream, contributions: applied.append((node, upstream, contributions)))
+                  on_step=lambda node, upstream, sent: applied.append((node, upstream, sent)))
 
     # How many contributions each node receives in the whole pass, then the running totals.
     paths: dict[int, int] = {}
-    for node, _, contributions in applied:
-        for parent, contribution in zip(node.parents, contributions):
+    for node, _, sent in applied:
+        for parent, contribution in sent:
             if contribution is not None:
                 paths[id(parent)] = paths.get(id(parent), 0) + 1
     received: dict[int, tuple[int, Any]] = {}
     names = node_names(root)
     steps: list[BackwardStep] = []
-    for index, (node, upstream, contributions) in enumerate(applied, start=1):
+    for index, (node, upstream, sent) in enumerate(applied, start=1):
         name = names[id(node)]
         parent_names = [names[id(p)] for p in node.parents]
         formulas = local_derivative_formulas(node.op, parent_names, name)
         locals_ = getattr(node, "local_grads", None) or (None,) * len(node.parents)
         parents = []
-        for parent, parent_name, formula, local, contribution in zip(
-                node.parents, parent_names, formulas, locals_, contributions):
+        for (parent, contribution), parent_name, formula, local in zip(
+                sent, parent_names, formulas, locals_):
             if contribution is None:
                 parents.append(ParentStep(parent, parent_name, formula, local, None, 0, 0, None))
                 continue

@@ -33,13 +33,14 @@ def _named(node: "Value") -> str:
 class Value:
     """A scalar in a computation graph: ``data``, ``grad``, ``label``, ``op``, ``parents``.
 
-    ``local_grads[i]`` is d(self)/d(parents[i]), evaluated when the node was created. Every op
-    has one or two parents, so the two derivatives live in two float slots rather than in a
-    tuple per node: a graph of n nodes then holds n fewer containers for Python's cyclic
-    garbage collector to count.
+    Every op has one or two parents. A node keeps them, and its local derivatives
+    d(self)/d(parent), in four slots of its own rather than in tuples, so that each node is one
+    object for Python's cyclic garbage collector to track instead of two (the node and a
+    parents tuple). ``parents`` and ``local_grads`` build their tuples when asked.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "_local_first", "_local_second", "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "_first_parent", "_second_parent",
+                 "_local_first", "_local_second", "__weakref__")
     is_constant = False  # True for the numbers an expression wraps (`Constant`)
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -49,17 +50,17 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.parents: tuple[Value, ...] = ()
+        self._first_parent = self._second_parent = None
         self._local_first = self._local_second = 0.0
 
-    @staticmethod
-    def _result(data: float, op: str, parents: tuple, local_first: float, local_second: float = 0.0) -> "Value":
-        """A new node computed by `op` from one or two `parents`, with d(out)/d(parents[0]) =
-        `local_first` and d(out)/d(parents[1]) = `local_second` (skips ``__init__``'s checks)."""
-        out = Value.__new__(Value)
-        out.data, out.grad, out.label, out.op, out.parents = data, 0.0, "", op, parents
-        out._local_first, out._local_second = local_first, local_second
-        return out
+    @property
+    def parents(self) -> tuple["Value", ...]:
+        """The nodes this one was computed from: () for a leaf, else one or two Values."""
+        first = self._first_parent
+        if first is None:
+            return ()
+        second = self._second_parent
+        return (first,) if second is None else (first, second)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
@@ -80,11 +81,14 @@ class Value:
 
     # -- the node protocol used by autograd_core.graph -------------------------------
 
-    def chain_rule(self, upstream: float) -> tuple[float, ...]:
-        """dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i), for each parent."""
-        if len(self.parents) == 2:
-            return (upstream * self._local_first, upstream * self._local_second)
-        return (upstream * self._local_first,)
+    def chain_rule(self, upstream: float) -> tuple[tuple["Value", float], ...]:
+        """(parent_i, dL/d(parent_i)) for each parent, where dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i)."""
+        first, second = self._first_parent, self._second_parent
+        if first is None:
+            return ()
+        if second is None:
+            return ((first, upstream * self._local_first),)
+        return ((first, upstream * self._local_first), (second, upstream * self._local_second))
 
     def accumulate_grad(self, gradient: float) -> None:
         """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch)."""
@@ -104,19 +108,19 @@ class Value:
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
         if not isinstance(other, Value):  # as_value inlined: this runs for every + and * of a network
             other = as_value(other)
-        return Value._result(self.data + other.data, "+", (self, other), 1.0, 1.0)
+        return _new_node(self.data + other.data, "+", self, 1.0, other, 1.0)
 
     def __sub__(self, other: Operand) -> "Value":
         """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
         if not isinstance(other, Value):
             other = as_value(other)
-        return Value._result(self.data - other.data, "-", (self, other), 1.0, -1.0)
+        return _new_node(self.data - other.data, "-", self, 1.0, other, -1.0)
 
     def __mul__(self, other: Operand) -> "Value":
         """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
         if not isinstance(other, Value):
             other = as_value(other)
-        return Value._result(self.data * other.data, "*", (self, other), other.data, self.data)
+        return _new_node(self.data * other.data, "*", self, other.data, other, self.data)
 
     def __truediv__(self, other: Operand) -> "Value":
         """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
@@ -125,11 +129,11 @@ class Value:
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data:g} / {other.data:g}{_named(other)}")
         b = other.data
-        return Value._result(self.data / b, "/", (self, other), 1.0 / b, -self.data / (b * b))
+        return _new_node(self.data / b, "/", self, 1.0 / b, other, -self.data / (b * b))
 
     def __neg__(self) -> "Value":
         """out = -a.   dL/da = dL/dout * (-1)."""
-        return Value._result(-self.data, "neg", (self,), -1.0)
+        return _new_node(-self.data, "neg", self, -1.0)
 
     def __pow__(self, exponent: Operand) -> "Value":
         """out = a ** n for a number n:  dL/da = dL/dout * n * a^(n-1).
@@ -146,15 +150,15 @@ class Value:
                 raise ZeroDivisionError(f"0 raised to the negative power {b:g}{_named(self)}")
             out = _checked_power(a, b, self)
             # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b >= 0 (PyTorch uses 0 there too).
-            return Value._result(out, "**", (self, exponent),
-                                 _power_rule(a, b, self), out * math.log(a) if a > 0.0 else 0.0)
+            return _new_node(out, "**", self, _power_rule(a, b, self),
+                             exponent, out * math.log(a) if a > 0.0 else 0.0)
         n = _check_number(exponent, "exponent")
         if a == 0.0 and n < 0.0:
             raise ZeroDivisionError(f"0 raised to the negative power {n:g}{_named(self)}")
         if a < 0.0 and not n.is_integer():
             raise ValueError(f"a negative base {a:g}{_named(self)} raised to the non-integer "
                              f"power {n:g} is not a real number")
-        return Value._result(_checked_power(a, n, self), f"**{n:g}", (self,), _power_rule(a, n, self))
+        return _new_node(_checked_power(a, n, self), f"**{n:g}", self, _power_rule(a, n, self))
 
     def __radd__(self, other: Number) -> "Value":
         return as_value(other) + self
@@ -179,18 +183,18 @@ class Value:
             out = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp({self.data:g}){_named(self)} overflows a float") from None
-        return Value._result(out, "exp", (self,), out)
+        return _new_node(out, "exp", self, out)
 
     def log(self) -> "Value":
         """out = ln a (a > 0).   dL/da = dL/dout * (1/a)."""
         if self.data <= 0.0:
             raise ValueError(f"log of a non-positive number {self.data:g}{_named(self)}")
-        return Value._result(math.log(self.data), "log", (self,), 1.0 / self.data)
+        return _new_node(math.log(self.data), "log", self, 1.0 / self.data)
 
     def tanh(self) -> "Value":
         """out = tanh a.   dL/da = dL/dout * (1 - out^2)."""
         out = math.tanh(self.data)
-        return Value._result(out, "tanh", (self,), 1.0 - out * out)
+        return _new_node(out, "tanh", self, 1.0 - out * out)
 
     def sigmoid(self) -> "Value":
         """out = 1 / (1 + e^-a).   dL/da = dL/dout * out * (1 - out).
@@ -202,7 +206,7 @@ class Value:
         else:
             e = math.exp(self.data)
             out = e / (1.0 + e)
-        return Value._result(out, "sigmoid", (self,), out * (1.0 - out))
+        return _new_node(out, "sigmoid", self, out * (1.0 - out))
 
     def relu(self) -> "Value":
         """out = 0 if a <= 0 else a.   dL/da = dL/dout * (0 if a <= 0 else 1).
@@ -210,8 +214,8 @@ class Value:
         Written with a <= 0 as PyTorch does, so that a NaN passes through: relu(nan) = nan
         with slope 1 (max(0, a) and [a > 0] would give 0 and 0)."""
         if self.data <= 0.0:
-            return Value._result(0.0, "relu", (self,), 0.0)
-        return Value._result(self.data, "relu", (self,), 1.0)
+            return _new_node(0.0, "relu", self, 0.0)
+        return _new_node(self.data, "relu", self, 1.0)
 
     def leaky_relu(self, negative_slope: Number = 0.01) -> "Value":
         """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s).
@@ -219,8 +223,8 @@ class Value:
         As in PyTorch a NaN takes the a <= 0 branch: out = s*nan = nan, slope s."""
         slope = _check_number(negative_slope, "negative_slope")
         if self.data > 0.0:
-            return Value._result(self.data, "leaky_relu", (self,), 1.0)
-        return Value._result(slope * self.data, "leaky_relu", (self,), slope)
+            return _new_node(self.data, "leaky_relu", self, 1.0)
+        return _new_node(slope * self.data, "leaky_relu", self, slope)
 
     def elu(self, alpha: Number = 1.0) -> "Value":
         """out = alpha*(e^a - 1) if a <= 0 else a.   dL/da = dL/dout * (alpha*e^a if a <= 0 else 1).
@@ -231,16 +235,38 @@ class Value:
         """
         alpha = _check_number(alpha, "alpha")
         if self.data <= 0.0:
-            return Value._result(alpha * math.expm1(self.data), "elu", (self,),
-                                 alpha * math.exp(self.data))
-        return Value._result(self.data, "elu", (self,), 1.0)
+            return _new_node(alpha * math.expm1(self.data), "elu", self, alpha * math.exp(self.data))
+        return _new_node(self.data, "elu", self, 1.0)
 
     def abs(self) -> "Value":
         """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""
         sign = 1.0 if self.data > 0.0 else (-1.0 if self.data < 0.0 else 0.0)
-        return Value._result(abs(self.data), "abs", (self,), sign)
+        return _new_node(abs(self.data), "abs", self, sign)
 
     __abs__ = abs
+
+
+_allocate = object.__new__
+
+
+def _new_node(data: float, op: str, first_parent: Value, local_first: float,
+              second_parent: Value | None = None, local_second: float = 0.0) -> Value:
+    """The Value that `op` computed from its parents: `data`, with d(data)/d(first_parent) =
+    `local_first` and, for a binary op, d(data)/d(second_parent) = `local_second`.
+
+    Skips ``__init__``'s checks, and stores one slot at a time: it runs for every node of a
+    network, so it is written for speed.
+    """
+    out = _allocate(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out._first_parent = first_parent
+    out._local_first = local_first
+    out._second_parent = second_parent
+    out._local_second = local_second
+    return out
 
 
 def _checked_power(base: float, exponent: float, node: Value, what: str = "") -> float:
@@ -289,10 +315,10 @@ def maximum(a: Operand, b: Operand) -> Value:
     """
     a, b = as_value(a), as_value(b)
     if a.data == b.data:
-        return Value._result(a.data, "max", (a, b), 0.5, 0.5)
+        return _new_node(a.data, "max", a, 0.5, b, 0.5)
     if a.data > b.data:
-        return Value._result(a.data, "max", (a, b), 1.0, 0.0)
-    return Value._result(b.data, "max", (a, b), 0.0, 1.0)
+        return _new_node(a.data, "max", a, 1.0, b, 0.0)
+    return _new_node(b.data, "max", a, 0.0, b, 1.0)
 
 
 def softmax(values: Sequence[Operand]) -> list[Value]:

@@ -234,10 +234,10 @@ class Node:
         self.data, self.grad = 0.0, 0.0
         self.factors, self.send = factors or (1.0,) * len(parents), send
 
-    def chain_rule(self, upstream: Any) -> list[Any]:
+    def chain_rule(self, upstream: Any) -> list[tuple["Node", Any]]:
         if self.send is not None:
-            return [self.send] * len(self.parents)
-        return [None if f is None else upstream * f for f in self.factors]
+            return [(parent, self.send) for parent in self.parents]
+        return [(parent, None if f is None else upstream * f) for parent, f in zip(self.parents, self.factors)]
 
     def accumulate_grad(self, gradient: Any) -> None:
         self.grad = self.grad + gradient
@@ -278,7 +278,7 @@ def test_on_step_reports_every_step_in_reverse_topological_order():
     assert [node for node, _, _ in recorded] == expected
     for node, upstream, contributions in recorded:
         assert upstream == node.grad  # a single pass: the upstream is the node's full gradient
-        assert len(contributions) == len(node.parents)
+        assert [parent for parent, _ in contributions] == list(node.parents)
 
 
 def test_accumulate_false_changes_no_gradient():
@@ -318,4 +318,4 @@ def test_local_grads_setter_checks_the_count():
     with pytest.raises(ValueError, match="1 parents needs 1 local derivatives, got 2"):
         out.local_grads = (1.0, 2.0)
     out.local_grads = (0.5,)
-    assert out.local_grads == (0.5,) and out.chain_rule(2.0) == (1.0,)
+    assert out.local_grads == (0.5,) and out.chain_rule(2.0) == ((a, 1.0),)

@@ -234,5 +234,5 @@ def test_float32_stays_float32_through_every_op_and_its_backward(name):
     b = Tensor([[1.0, 2.0, 0.5], [2.0, 1.0, 1.5]], requires_grad=True, dtype=np.float32)
     out = FLOAT32_OPS[name](a, b)
     assert out.dtype == np.float32
-    for contribution in out.chain_rule(np.ones(out.shape, np.float32)):
+    for _, contribution in out.chain_rule(np.ones(out.shape, np.float32)):
         assert contribution is None or np.asarray(contribution).dtype == np.float32

@@ -37,7 +37,7 @@ def record_real_backward(root: Value) -> list[tuple[Value, float, list[float]]]:
     """The steps a real, accumulating backward pass applies, recorded by the driver's callback."""
     recorded = []
     backpropagate(root, 1.0,
-                  on_step=lambda node, up, contributions: recorded.append((node, up, list(contributions))))
+                  on_step=lambda node, up, contributions: recorded.append((node, up, [c for _, c in contributions])))
     return recorded
 
 

@@ -386,8 +386,8 @@ def test_wrong_root_types_are_refused(root, pattern):
 
 
 def test_a_bad_node_inside_the_graph_is_named():
-    bad = Value(1.0)
-    bad.parents = (Value(2.0), NotANode())
+    bad = Tensor(1.0)
+    bad.parents = (Tensor(2.0), NotANode())
     with pytest.raises(TypeError, match=r"node 1 of the graph must be a Value or Tensor"):
         draw_graph(bad)
 
