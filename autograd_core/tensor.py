@@ -223,7 +223,11 @@ class Tensor:
         needs no gradient). A leaf has no parents and returns ()."""
         if self._backward is None:
             return ()
-        return tuple(zip(self.parents, self._backward(upstream), strict=True))
+        gradients = self._backward(upstream)
+        if len(gradients) != len(self.parents):
+            raise ValueError(f"{self.op}: its backward function returned {len(gradients)} "
+                             f"gradient(s) for {len(self.parents)} parent(s)")
+        return tuple(zip(self.parents, gradients))
 
     def accumulate_grad(self, gradient: np.ndarray) -> None:
         """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array)."""

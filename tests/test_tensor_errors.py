@@ -219,6 +219,18 @@ def test_from_op_errors():
         wrong_shape.backward()
 
 
+@pytest.mark.parametrize("gradients", [(), (np.ones(2), np.ones(2))])
+def test_an_unchecked_backward_with_the_wrong_count_is_still_an_error(gradients):
+    """check_gradients=False skips the shape check, but a gradient is never silently dropped
+    nor one invented: the driver's node protocol checks the count (one per parent)."""
+    x = Tensor(np.ones(2), requires_grad=True)
+    out = Tensor.from_op(x.data.sum(), (x,), "unchecked", lambda g: gradients, check_gradients=False)
+    with pytest.raises(ValueError, match=rf"unchecked: its backward function returned "
+                                         rf"{len(gradients)} gradient\(s\) for 1 parent\(s\)"):
+        out.backward()
+    assert x.grad is None
+
+
 def test_numpy_functions_refuse_tensors_instead_of_leaving_the_graph():
     with pytest.raises(TypeError):
         np.exp(Tensor([1.0], requires_grad=True))
