@@ -193,12 +193,13 @@ def trace_backward(root: Any, seed: Any = None) -> list[BackwardStep]:
                 paths[id(parent)] = paths.get(id(parent), 0) + 1
     received: dict[int, tuple[int, Any]] = {}
     names = node_names(root)
+    root_name = names[id(root)]
     steps: list[BackwardStep] = []
     for index, (node, upstream, sent) in enumerate(applied, start=1):
         name = names[id(node)]
-        parent_names = [names[id(p)] for p in node.parents]
+        parent_names = [names[id(parent)] for parent, _ in sent]
         formulas = local_derivative_formulas(node.op, parent_names, name)
-        locals_ = getattr(node, "local_grads", None) or (None,) * len(node.parents)
+        locals_ = getattr(node, "local_grads", None) or (None,) * len(sent)
         parents = []
         for (parent, contribution), parent_name, formula, local in zip(
                 sent, parent_names, formulas, locals_):
@@ -211,5 +212,5 @@ def trace_backward(root: Any, seed: Any = None) -> list[BackwardStep]:
             received[id(parent)] = (count + 1, total)
             parents.append(ParentStep(parent, parent_name, formula, local, contribution,
                                       count + 1, paths[id(parent)], total))
-        steps.append(BackwardStep(index, node, name, names[id(root)], upstream, tuple(parents)))
+        steps.append(BackwardStep(index, node, name, root_name, upstream, tuple(parents)))
     return steps
