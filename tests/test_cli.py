@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd_core.cli import main, run_train, run_w52
-from autograd_core.examples import build_w52, w52_chain
+from chainrule.cli import main, run_train, run_w52
+from chainrule.w52 import build_w52, w52_chain
 from oracles import FORWARD_NAMES, hand_forward, hand_gradients, slide_chain_for_w52
 from viz import draw_graph
 
@@ -102,7 +102,7 @@ def test_no_svg_writes_nothing(tmp_path, monkeypatch):
 
 
 def test_the_console_script_runs_from_the_installed_package(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "autograd_core.cli", "w52", "--svg", str(tmp_path / "w.svg")],
+    result = subprocess.run([sys.executable, "-m", "chainrule", "w52", "--svg", str(tmp_path / "w.svg")],
                             capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "dL/dw52" in result.stdout and (tmp_path / "w.svg").stat().st_size > 0
 

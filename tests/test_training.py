@@ -138,7 +138,7 @@ def test_train_iris_reaches_93_percent_on_the_held_out_split():
 
 
 def test_chainrule_train_iris_prints_the_test_accuracy():
-    from autograd_core.cli import run_train
+    from chainrule.cli import run_train
 
     out = io.StringIO()
     assert run_train("iris", 5, out) == 0

@@ -1,17 +1,21 @@
 """The `chainrule` command: the w52 demo and small training runs.
 
-    chainrule w52 [--svg PATH]          the flagship worked example, with its gradient graph
-    chainrule train {xor,moons,iris}    train a small network and print its progress
+    chainrule w52 [--svg PATH | --no-svg]   the flagship worked example, with its gradient graph
+    chainrule train {xor,moons,iris}        train a small network and print its progress
+    chainrule --version                     print the installed version
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
+
+from chainrule import __version__
 
 
 def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    """Print `rows` right-aligned in columns, the first row being the header."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths)), file=out)
@@ -19,7 +23,7 @@ def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
 
 def run_w52(svg_path: str | None, out: TextIO = sys.stdout) -> int:
     """Build the w52 network, backpropagate, print values, gradients and the slide's chain, draw the SVG."""
-    from autograd_core.examples import build_w52, w52_chain
+    from chainrule.w52 import build_w52, w52_chain
 
     graph = build_w52()
     graph.L.backward()
@@ -44,6 +48,7 @@ def run_w52(svg_path: str | None, out: TextIO = sys.stdout) -> int:
 
 
 def _train_xor(epochs: int, out: TextIO) -> float:
+    """Train a scalar MLP on XOR with Adam; return the final training accuracy."""
     from nn import MLP, losses
     from nn.data import make_xor
     from nn.optim import Adam
@@ -58,6 +63,7 @@ def _train_xor(epochs: int, out: TextIO) -> float:
 
 
 def _train_moons(epochs: int, out: TextIO) -> float:
+    """Train a scalar MLP on two moons with SGD and the hinge loss; return the final training accuracy."""
     from nn import MLP, losses
     from nn.data import make_moons
     from nn.optim import SGD
@@ -72,7 +78,8 @@ def _train_moons(epochs: int, out: TextIO) -> float:
     return history.accuracy[-1]
 
 
-def _epoch_printer(epochs: int, out: TextIO):
+def _epoch_printer(epochs: int, out: TextIO) -> Callable[[int, float, float], None]:
+    """A per-epoch callback that prints about 20 lines of loss and accuracy over `epochs`."""
     every = max(1, epochs // 20)
 
     def report(epoch: int, loss: float, accuracy: float) -> None:
@@ -97,23 +104,31 @@ def run_train(dataset: str, epochs: int | None, out: TextIO = sys.stdout) -> int
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `chainrule` console script."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `chainrule`: its subcommands, each with a one-line description."""
     parser = argparse.ArgumentParser(prog="chainrule", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    w52 = commands.add_parser("w52", help="the worked w52 example: values, gradients, chain, SVG")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    w52_help = "the worked w52 example: values, gradients, chain, SVG"
+    w52 = commands.add_parser("w52", help=w52_help, description=w52_help)
     w52.add_argument("--svg", default="w52.svg", help="where to write the gradient graph (default w52.svg)")
     w52.add_argument("--no-svg", action="store_true", help="do not draw the graph")
-    train = commands.add_parser("train", help="train a small network")
+    train_help = "train a small network and print its progress"
+    train = commands.add_parser("train", help=train_help, description=train_help)
     train.add_argument("dataset", choices=["xor", "moons", "iris"])
     train.add_argument("--epochs", type=int, default=None, help="number of epochs (default per data set)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `chainrule` console script; returns the exit status."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "w52":
         return run_w52(None if args.no_svg else args.svg)
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     return run_train(args.dataset, args.epochs)
-
 
 if __name__ == "__main__":
     sys.exit(main())

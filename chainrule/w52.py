@@ -1,4 +1,7 @@
-"""The lecture's worked scalar examples, built as computation graphs (seed-examples.md section 1)."""
+"""The lecture's worked w52 network, built from `Value`s as a computation graph (seed-examples.md section 1).
+
+It lives outside `autograd_core`: the engine does not know about the lecture's examples.
+"""
 
 from __future__ import annotations
 
