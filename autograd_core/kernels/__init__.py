@@ -159,14 +159,7 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     op = "softmax_cross_entropy"
     checks.check_logits(op, "logits", logits)
     targets = checks.check_targets(op, targets, *logits.shape, logits.dtype)
-    path = route("cross_entropy", logits.size)
-    if path == "numpy":
-        return reference.softmax_cross_entropy(logits, targets)
-    probs = np.empty(logits.shape, logits.dtype)
-    driver = getattr(compiled_kernels(), f"cross_entropy_{path}")
-    loss = driver(_contiguous(logits), *_label_and_probability_targets(targets, logits.dtype),
-                  probs)
-    return float(loss), probs
+    return softmax_cross_entropy_unchecked(logits, targets)
 
 
 def _label_and_probability_targets(targets: np.ndarray,
@@ -188,6 +181,40 @@ def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
     checks.check_logits(op, "probs", probs)
     targets = checks.check_targets(op, targets, *probs.shape, probs.dtype)
     grad = checks.check_real_number(op, "grad", grad)
+    return softmax_cross_entropy_backward_unchecked(probs, targets, grad)
+
+
+# -- the same two, unchecked: for a caller that validated its arguments once, at its own entry
+# (nn.functional.cross_entropy calls checks.check_logits/check_targets itself, then these in
+# its forward and backward pass, so one training step validates the targets once, not thrice).
+
+def softmax_cross_entropy_unchecked(logits: np.ndarray,
+                                    targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """`softmax_cross_entropy` without its checks: routes and runs, nothing else.
+
+    The caller guarantees what the checked function verifies: `logits` a float32/float64
+    array of shape (n, C) with n, C >= 1, and `targets` as `checks.check_targets` returns
+    them (int64 labels (n,) in [0, C), or probabilities (n, C) in the logits' dtype whose
+    rows sum to 1). Anything else gives wrong numbers or a crash inside a compiled loop.
+    """
+    path = route("cross_entropy", logits.size)
+    if path == "numpy":
+        return reference.softmax_cross_entropy(logits, targets)
+    probs = np.empty(logits.shape, logits.dtype)
+    driver = getattr(compiled_kernels(), f"cross_entropy_{path}")
+    loss = driver(_contiguous(logits), *_label_and_probability_targets(targets, logits.dtype),
+                  probs)
+    return float(loss), probs
+
+
+def softmax_cross_entropy_backward_unchecked(probs: np.ndarray, targets: np.ndarray,
+                                             grad: float) -> np.ndarray:
+    """`softmax_cross_entropy_backward` without its checks: grad * (probs - t) / n.
+
+    The caller guarantees what the checked function verifies: `probs` the (n, C) array that
+    `softmax_cross_entropy[_unchecked]` returned, `targets` as `checks.check_targets`
+    returns them for that shape and dtype, and `grad` a finite Python float.
+    """
     path = route("cross_entropy_backward", probs.size)
     if path == "numpy":
         return reference.softmax_cross_entropy_backward(probs, targets, grad)
