@@ -67,3 +67,28 @@ class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mi
                 return function(*args, **kwargs)
 
         return without_grad  # type: ignore[return-value]
+
+
+class enable_grad(no_grad):  # noqa: N801 - lower case like the PyTorch context manager it mirrors
+    """Context manager and decorator that turns graph recording *on* inside a `no_grad`
+    block (as ``torch.enable_grad``); ``backward(create_graph=True)`` uses it, since a
+    gradient that is to be differentiated again must be recorded."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> "enable_grad":
+        self._previous.append(GRAD_MODE.enabled)
+        GRAD_MODE.enabled = True
+        return self
+
+    def __call__(self, function: F) -> F:
+        """Decorate `function` so every call runs with grad mode on."""
+        if not callable(function):
+            raise TypeError(f"enable_grad() decorates a function, got {type(function).__name__}")
+
+        @functools.wraps(function)
+        def with_grad(*args: Any, **kwargs: Any) -> Any:
+            with enable_grad():
+                return function(*args, **kwargs)
+
+        return with_grad  # type: ignore[return-value]

@@ -97,3 +97,42 @@ def gradcheck(
         raise GradcheckError("gradcheck failed for " + str(len(mismatches)) + " input(s):\n  "
                              + "\n  ".join(shown) + (f"\n  ... and {more} more" if more else ""))
     return True
+
+
+def gradgradcheck(
+    f: Callable[..., Union[Value, Tensor]],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives, as ``torch.autograd.gradgradcheck``: the gradient of
+    ``sum_i v_i * df/dx_i`` (computed with ``backward(create_graph=True)``, then backward
+    again) against central differences of that same first gradient, for a fixed random
+    direction v (from `seed`). Its Hessian-vector product H v is what gets checked, which
+    covers every second derivative that v touches. Returns True or raises `GradcheckError`.
+    """
+    from autograd_core.derivatives import grad
+
+    rng = np.random.default_rng(seed)
+    directions = [rng.uniform(0.5, 1.5, np.shape(x.data if isinstance(x, (Value, Tensor)) else x))
+                  for x in inputs]
+
+    def directional_gradient(*points: Any) -> Union[Value, Tensor]:
+        # gradcheck's shifted copies do not require grad; the first gradient needs them to.
+        points = tuple(Tensor(p.data, requires_grad=True) if isinstance(p, Tensor)
+                       and not p.requires_grad else p for p in points)
+        gradients = grad(f(*points), list(points), create_graph=True, allow_unused=True)
+        total: Any = None
+        for gradient, direction in zip(gradients, directions):
+            if gradient is None:
+                continue
+            term = (gradient * Tensor(direction)).sum() if isinstance(gradient, Tensor) \
+                else gradient * float(direction)
+            total = term if total is None else total + term
+        if total is None:
+            raise GradcheckError("gradgradcheck: f does not depend on any input")
+        return total
+
+    return gradcheck(directional_gradient, inputs, eps=eps, atol=atol, rtol=rtol)

@@ -1,10 +1,12 @@
 """The graph walk and the backward driver, shared by `Value`, `Tensor`, viz and the stepper.
 
-A *node* is any object with
+A *node* is any object with the methods of `Node`:
   - ``parents``: a tuple of nodes it was computed from (empty for a leaf),
-  - ``chain_rule(upstream)``: given dL/d(node), return a pair (parent, contribution) for each
-    parent, in the order of ``parents``, where contribution = dL/d(node) * d(node)/d(parent),
-    or None where a parent needs no gradient (a leaf returns no pairs),
+  - ``chain_rule(upstream, create_graph=False)``: given dL/d(node), return a pair (parent,
+    contribution) for each parent, in the order of ``parents``, where contribution =
+    dL/d(node) * d(node)/d(parent), or None where a parent needs no gradient (a leaf returns
+    no pairs); with `create_graph` the upstream gradient and the contributions are nodes
+    themselves (so a gradient can be differentiated again),
   - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
   - ``clear_grad()``: reset ``node.grad``.
 Nodes are told apart by identity: they are kept in sets and dicts with the default
@@ -17,21 +19,38 @@ everything that applies the chain rule goes through `backpropagate`.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
+
+
+class Node(Protocol):
+    """What the graph walk and the backward driver need of a node (`Value` and `Tensor` have it)."""
+
+    label: str
+    grad: Any
+
+    @property
+    def parents(self) -> tuple["Node", ...]: ...
+
+    def chain_rule(self, upstream: Any, create_graph: bool = False) -> Sequence[tuple["Node", Any]]: ...
+
+    def accumulate_grad(self, gradient: Any) -> None: ...
+
+    def clear_grad(self) -> None: ...
+
 
 # What `backpropagate` reports for every node it processes: the node, dL/d(node) for
 # this pass, and a (parent, contribution) pair per parent (None where no gradient flows).
-StepCallback = Callable[[Any, Any, Sequence[Any]], None]
+StepCallback = Callable[[Node, Any, Sequence[Any]], None]
 
 
-def topological_order(root: Any) -> list[Any]:
+def topological_order(root: Node) -> list[Node]:
     """Every node that `root` depends on, each listed after all of its parents.
 
     Leaves come first and `root` last. The walk is an explicit-stack depth-first
     search, so a chain of hundreds of thousands of nodes cannot hit Python's recursion
     limit. Nodes are tracked by identity, so a node reached along two paths appears once.
     """
-    order: list[Any] = []
+    order: list[Node] = []
     visited = {root}
     # The path from root to the node being visited, and for each node on it, an iterator over
     # the parents it has not yet visited.
@@ -50,12 +69,14 @@ def topological_order(root: Any) -> list[Any]:
 
 
 def backpropagate(
-    root: Any,
+    root: Node,
     seed: Any,
     *,
     accumulate: bool = True,
+    create_graph: bool = False,
     on_step: StepCallback | None = None,
-) -> None:
+    capture: Optional[Iterable[Node]] = None,
+) -> dict[Node, Any]:
     """Apply the chain rule from `root` (whose gradient is `seed`) to every node it depends on.
 
     Multivariable chain rule: dL/dx = sum over children c of dL/dc * dc/dx. Nodes are
@@ -72,16 +93,25 @@ def backpropagate(
     same steps without changing the graph. ``on_step(node, upstream, sent)``, with `sent` the
     (parent, contribution) pairs of ``node.chain_rule(upstream)``, is called for every node
     that has parents, in the order the steps are applied.
+
+    With ``create_graph=True`` (and a seed that is a node) every gradient is computed with
+    graph operations, so the gradients are nodes that can be differentiated again. The
+    gradient of this pass reaching each node of `capture` is returned, keyed by node (nodes
+    that no path reaches are left out); `grad` is built on that.
     """
+    wanted = set(capture) if capture is not None else ()
+    captured: dict[Node, Any] = {}
     pass_gradients = {root: seed}
     take, earlier_gradient = pass_gradients.pop, pass_gradients.get
     for node in reversed(topological_order(root)):
         upstream = take(node, None)
         if upstream is None:  # no path from root reaches this node with a gradient
             continue
+        if node in wanted:
+            captured[node] = upstream
         if accumulate:
             node.accumulate_grad(upstream)
-        sent = node.chain_rule(upstream)
+        sent = node.chain_rule(upstream, True) if create_graph else node.chain_rule(upstream)
         if on_step is not None and sent:
             on_step(node, upstream, sent)
         for parent, contribution in sent:
@@ -89,9 +119,10 @@ def backpropagate(
                 earlier = earlier_gradient(parent)
                 # Never add in place: one contribution array may be shared by two parents.
                 pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+    return captured
 
 
-def zero_grad(root: Any) -> None:
+def zero_grad(root: Node) -> None:
     """Reset the gradient of every node that `root` depends on (root included)."""
     for node in topological_order(root):
         node.clear_grad()

@@ -28,12 +28,18 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from autograd_core.grad_mode import GRAD_MODE
+from autograd_core import ops
+from autograd_core.grad_mode import GRAD_MODE, enable_grad
 from autograd_core.graph import backpropagate
 from autograd_core.value import Value
 
 # dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
 BackwardFunction = Callable[[np.ndarray], Sequence[Optional[np.ndarray]]]
+# An op's vector-Jacobian product: (dL/dout, inputs, out, needs) -> dL/d(input) per input (None
+# where ``needs`` is False). Written with operations that numpy arrays and Tensors share, it runs
+# on the forward's arrays for an ordinary backward, and on the parent Tensors (building graph
+# nodes) for ``backward(create_graph=True)``.
+VectorJacobianProduct = Callable[[Any, Sequence[Any], Any, Sequence[bool]], Sequence[Any]]
 # Anything numpy turns into a real array: numbers, nested lists, arrays, Tensors.
 ArrayLike = Any
 Operand = Union["Tensor", float, int, np.ndarray]
@@ -102,7 +108,7 @@ class Tensor:
     identity meaning, because Tensors are graph nodes that sets and dicts must hash.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "op", "parents", "_backward",
+    __slots__ = ("data", "grad", "requires_grad", "label", "op", "parents", "_vjp", "_saved",
                  "__weakref__")
 
     # Makes numpy defer to our reflected operators, so `array * tensor` is a Tensor and
@@ -121,7 +127,8 @@ class Tensor:
         self.label = label
         self.op = ""
         self.parents: tuple[Tensor, ...] = ()
-        self._backward: Optional[BackwardFunction] = None
+        self._vjp: Optional[VectorJacobianProduct] = None
+        self._saved: tuple = ()
 
     @staticmethod
     def from_op(data: ArrayLike, parents: Sequence["Tensor"], op: str,
@@ -217,21 +224,34 @@ class Tensor:
 
     # -- the node protocol used by autograd_core.graph ---------------------------------------
 
-    def chain_rule(self, upstream: np.ndarray) -> tuple[tuple["Tensor", Optional[np.ndarray]], ...]:
+    def chain_rule(self, upstream: Any, create_graph: bool = False) -> tuple[tuple["Tensor", Any], ...]:
         """(parent_i, dL/d(parent_i)) for each parent, where dL/d(parent_i) = dL/d(self) *
-        d(self)/d(parent_i) as this op's backward function computes it (None where a parent
-        needs no gradient). A leaf has no parents and returns ()."""
-        if self._backward is None:
-            return ()
-        gradients = self._backward(upstream)
-        if len(gradients) != len(self.parents):
-            raise ValueError(f"{self.op}: its backward function returned {len(gradients)} "
-                             f"gradient(s) for {len(self.parents)} parent(s)")
-        return tuple(zip(self.parents, gradients))
+        d(self)/d(parent_i) as this op's vector-Jacobian product computes it (None where a
+        parent needs no gradient). A leaf has no parents and returns ().
 
-    def accumulate_grad(self, gradient: np.ndarray) -> None:
-        """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array)."""
-        if self.parents:
+        An ordinary backward runs the product on the arrays the forward pass saved; with
+        `create_graph` it runs on the parent Tensors and this node, so each contribution is
+        a Tensor of the graph, differentiable again."""
+        vjp = self._vjp
+        if vjp is None:
+            return ()
+        parents = self.parents
+        needs = [parent.requires_grad for parent in parents]
+        if create_graph:
+            gradients = vjp(upstream, parents, self, needs)
+        else:
+            gradients = vjp(upstream, self._saved, self.data, needs)
+        if len(gradients) != len(parents):
+            raise ValueError(f"{self.op}: its backward function returned {len(gradients)} "
+                             f"gradient(s) for {len(parents)} parent(s)")
+        return tuple(zip(parents, gradients))
+
+    def accumulate_grad(self, gradient: Any) -> None:
+        """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array; a
+        Tensor when ``backward(create_graph=True)`` made the gradient a graph node)."""
+        if isinstance(gradient, Tensor):
+            self.grad = gradient if self.grad is None else self.grad + gradient
+        elif self.parents:
             self.grad = gradient if self.grad is None else self.grad + gradient
         elif self.grad is None:
             # A leaf's grad is what optimizers read and users edit in place: give it its
@@ -244,12 +264,13 @@ class Tensor:
         """Forget the gradient (``grad = None``)."""
         self.grad = None
 
-    def backward(self, grad: Optional[ArrayLike] = None) -> None:
+    def backward(self, grad: Optional[ArrayLike] = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * `grad` into ``.grad`` of every node self depends on.
 
         `grad` (dL/dself) defaults to 1, which is allowed only for a one-element tensor;
         otherwise pass an array of self's shape. Calling backward twice adds twice, as in
-        PyTorch with ``retain_graph=True``.
+        PyTorch with ``retain_graph=True``. With ``create_graph=True`` each ``.grad`` is a
+        Tensor computed by graph operations, which can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad (no input of its "
@@ -265,7 +286,11 @@ class Tensor:
             if seed.shape != self.data.shape:
                 raise ValueError(f"backward: grad has shape {seed.shape} but the tensor has "
                                  f"shape {self.data.shape}")
-        backpropagate(self, seed)
+        if create_graph:
+            with enable_grad():
+                backpropagate(self, constant(seed), create_graph=True)
+        else:
+            backpropagate(self, seed)
 
     # -- arithmetic (numpy broadcasting; rules in tensor_arithmetic) ---------------------------
 
@@ -363,15 +388,15 @@ class Tensor:
 
     def exp(self) -> "Tensor":
         """Elementwise e^x."""
-        return tensor_functions.exp(self)
+        return apply_elementwise(ops.EXP, (self,))
 
     def log(self) -> "Tensor":
         """Elementwise natural logarithm (-inf at 0, nan below, like PyTorch)."""
-        return tensor_functions.log(self)
+        return apply_elementwise(ops.LOG, (self,))
 
     def abs(self) -> "Tensor":
         """Elementwise |x|."""
-        return tensor_functions.absolute(self)
+        return apply_elementwise(ops.ABS, (self,))
 
     __abs__ = abs
 
@@ -383,23 +408,24 @@ class Tensor:
 
     def tanh(self) -> "Tensor":
         """Elementwise tanh."""
-        return tensor_functions.tanh(self)
+        return apply_elementwise(ops.TANH, (self,))
 
     def sigmoid(self) -> "Tensor":
         """Elementwise logistic sigmoid 1 / (1 + e^-x)."""
-        return tensor_functions.sigmoid(self)
+        return apply_elementwise(ops.SIGMOID, (self,))
 
     def relu(self) -> "Tensor":
         """Elementwise max(0, x)."""
-        return tensor_functions.relu(self)
+        return apply_elementwise(ops.RELU, (self,))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
         """Elementwise x if x > 0 else negative_slope * x."""
-        return tensor_functions.leaky_relu(self, negative_slope)
+        return apply_elementwise(ops.LEAKY_RELU.bind(
+            negative_slope=_parameter("leaky_relu", "negative_slope", negative_slope)), (self,))
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
         """Elementwise x if x > 0 else alpha * (e^x - 1)."""
-        return tensor_functions.elu(self, alpha)
+        return apply_elementwise(ops.ELU.bind(alpha=_parameter("elu", "alpha", alpha)), (self,))
 
     def softmax(self, axis: int = -1) -> "Tensor":
         """Softmax along `axis` (computed stably)."""
@@ -421,12 +447,17 @@ def constant(data: Any) -> Tensor:
     out.label = ""
     out.op = ""
     out.parents = ()
-    out._backward = None
+    out._vjp = None
+    out._saved = ()
     return out
 
 
-def record(data: Any, parents: tuple, op: str, backward: BackwardFunction) -> Tensor:
-    """A graph node computed by `op` from `parents` (the caller checked that it is recorded)."""
+def record(data: Any, parents: tuple, op: str, vjp: VectorJacobianProduct, saved: tuple = ()) -> Tensor:
+    """A graph node computed by `op` from `parents` (the caller checked that it is recorded).
+
+    `vjp` is the op's vector-Jacobian product; `saved` the input arrays it reads in an
+    ordinary backward (taken at forward time, so later edits of a parent's ``.data`` do not
+    change this node's gradient)."""
     out = Tensor.__new__(Tensor)
     # Reductions and scalar indexing give numpy scalars; a Tensor always holds an ndarray.
     out.data = data if type(data) is np.ndarray else np.asarray(data)
@@ -435,7 +466,8 @@ def record(data: Any, parents: tuple, op: str, backward: BackwardFunction) -> Te
     out.label = ""
     out.op = op
     out.parents = parents
-    out._backward = backward
+    out._vjp = vjp
+    out._saved = saved
     return out
 
 
@@ -464,6 +496,13 @@ def _data_of(value: Operand) -> Any:
     return value.data if isinstance(value, Tensor) else value
 
 
+def _parameter(op: str, name: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}: {value!r}")
+    return float(value)
+
+
 # The sibling modules import Tensor from here, so they are loaded once it exists.
 from autograd_core import (tensor_arithmetic, tensor_custom_op,  # noqa: E402
                            tensor_functions, tensor_reductions, tensor_shape)
+from autograd_core.tensor_elementwise import apply_elementwise  # noqa: E402

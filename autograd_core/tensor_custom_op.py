@@ -39,8 +39,22 @@ def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: BackwardFun
         data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
     if not (recorded and GRAD_MODE.enabled):
         return constant(data)
-    return record(data, parents, op,
-                  _checked_backward(backward, parents, op) if check_gradients else backward)
+    return record(data, parents, op, _on_arrays_only(
+        _checked_backward(backward, parents, op) if check_gradients else backward, op))
+
+
+def _on_arrays_only(backward: BackwardFunction, op: str) -> Any:
+    """A `from_op` backward as a vector-Jacobian product: it computes with arrays only, so a
+    backward that must build a graph (``create_graph=True``) stops with advice."""
+    def vector_jacobian_product(upstream: Any, inputs: Any, out: Any, needs: Any) -> Any:
+        if type(upstream) is not np.ndarray:
+            raise RuntimeError(f"{op}: this op was made with Tensor.from_op, whose backward "
+                               "works on arrays only, so it cannot be differentiated twice "
+                               "(backward(create_graph=True)); declare it with define_op, or "
+                               "build it from Tensor operations")
+        return backward(upstream)
+    vector_jacobian_product.backward = backward  # the rule as given, for inspection
+    return vector_jacobian_product
 
 
 def _checked_backward(backward: BackwardFunction, parents: tuple, op: str) -> BackwardFunction:

@@ -1,7 +1,9 @@
-"""Elementwise functions, activations, softmax/log_softmax, clip and where for Tensors.
+"""softmax/log_softmax, clip and where for Tensors (the elementwise functions and activations
+are declared in `autograd_core.ops`).
 
-Activations and (log-)softmax call `autograd_core.kernels` for both the forward and the
-backward pass, so the Numba kernels are used wherever they pay off.
+(Log-)softmax calls `autograd_core.kernels` for both the forward and the backward pass on
+arrays, so the Numba kernels are used wherever they pay off; on Tensors (a backward with
+``create_graph``) the same rule is written with Tensor operations.
 """
 
 from __future__ import annotations
@@ -11,37 +13,14 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from autograd_core import kernels
-from autograd_core.grad_mode import GRAD_MODE
+from autograd_core import kernels, ops
 from autograd_core.tensor import Operand, Tensor, constant, is_recorded, lift, record
-from autograd_core.tensor_arithmetic import sum_to
+from autograd_core.tensor_shape import sum_to
 
-
-def exp(x: Tensor) -> Tensor:
-    """out = e^x.   dL/dx = dL/dout * out."""
-    out = np.exp(x.data)
-    if not is_recorded(x):
-        return constant(out)
-    return record(out, (x,), "exp", lambda g: (g * out,))
-
-
-def log(x: Tensor) -> Tensor:
-    """out = ln x.   dL/dx = dL/dout / x.   As in PyTorch, log(0) = -inf and a negative
-    entry gives nan (numpy warns); the gradient at 0 is inf."""
-    data = x.data
-    out = np.log(data)
-    if not is_recorded(x):
-        return constant(out)
-    return record(out, (x,), "log", lambda g: (g / data,))
-
-
-def absolute(x: Tensor) -> Tensor:
-    """out = |x|.   dL/dx = dL/dout * sign(x)   (0 at x = 0, as in PyTorch)."""
-    data = x.data
-    out = np.abs(data)
-    if not is_recorded(x):
-        return constant(out)
-    return record(out, (x,), "abs", lambda g: (g * np.sign(data),))
+ops.register_tensor_formula("softmax", "s ⊙ (G - sum(G ⊙ s))")
+ops.register_tensor_formula("log_softmax", "G - softmax(x) ⊙ sum(G)")
+ops.register_tensor_formula("clip", "G ⊙ [min <= x <= max]", "G ⊙ [x < min]", "G ⊙ [x > max]")
+ops.register_tensor_formula("where", "G ⊙ [condition]", "G ⊙ [not condition]")
 
 
 Bound = Union[Tensor, np.ndarray, float, int, None]
@@ -87,12 +66,11 @@ def clip(x: Tensor, min: Bound = None, max: Bound = None) -> Tensor:  # noqa: A0
     out = out if hi_data is None else np.minimum(out, hi_data)
     if not is_recorded(x, *bounds):
         return constant(out)
-    needs = [x.requires_grad] + [bound.requires_grad for bound in bounds]
     shapes = [x.shape] + [bound.shape for bound in bounds]
+    masks = _clip_masks(data, lo_data, hi_data)
 
-    def backward(g: np.ndarray) -> tuple:
-        masks = _clip_masks(data, lo_data, hi_data)
-        return tuple(sum_to(np.where(mask, g, 0), shape) if need else None
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return tuple(sum_to(ops.select(mask, g, 0.0, g), shape) if need else None
                      for mask, need, shape in zip(masks, needs, shapes))
     return record(out, (x, *bounds), "clip", backward)
 
@@ -146,63 +124,15 @@ def where(condition: Any, a: Operand, b: Operand) -> Tensor:
                          "not broadcast together") from None
     if not is_recorded(a, b):
         return constant(out)
-    need_a, need_b, shape_a, shape_b = a.requires_grad, b.requires_grad, a.shape, b.shape
+    shape_a, shape_b = a.shape, b.shape
 
-    def backward(g: np.ndarray) -> tuple:
-        return (sum_to(np.where(mask, g, 0), shape_a) if need_a else None,
-                sum_to(np.where(mask, 0, g), shape_b) if need_b else None)
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return (sum_to(ops.select(mask, g, 0.0, g), shape_a) if needs[0] else None,
+                sum_to(ops.select(mask, 0.0, g, g), shape_b) if needs[1] else None)
     return record(out, (a, b), "where", backward)
 
 
-# -- activations and softmax, through the kernels ----------------------------------------------
-
-def _parameter(op: str, name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}: {value!r}")
-    return float(value)
-
-
-def _activation(x: Tensor, name: str, param: float = 0.0) -> Tensor:
-    """out = f(x) elementwise.   dL/dx = dL/dout * f'(x), from `kernels.activation_backward`."""
-    data = x.data
-    out = kernels.activation_forward(name, data, param)
-    if type(out) is not np.ndarray:  # numpy ufuncs turn a 0-d array into a scalar
-        out = np.asarray(out)
-    if not (GRAD_MODE.enabled and x.requires_grad):
-        return constant(out)
-
-    def backward(g: np.ndarray) -> tuple:
-        # The kernels want one dtype; g differs only when a float64 op followed a float32 one.
-        if g.dtype != data.dtype:
-            g = g.astype(data.dtype)
-        return (kernels.activation_backward(name, data, out, g, param),)
-    return record(out, (x,), name, backward)
-
-
-def relu(x: Tensor) -> Tensor:
-    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
-    return _activation(x, "relu")
-
-
-def tanh(x: Tensor) -> Tensor:
-    """out = tanh x.   dL/dx = dL/dout * (1 - out^2)."""
-    return _activation(x, "tanh")
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """out = 1 / (1 + e^-x).   dL/dx = dL/dout * out * (1 - out)."""
-    return _activation(x, "sigmoid")
-
-
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """out = x if x > 0 else s*x.   dL/dx = dL/dout * (1 if x > 0 else s)."""
-    return _activation(x, "leaky_relu", _parameter("leaky_relu", "negative_slope", negative_slope))
-
-
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """out = x if x > 0 else alpha*(e^x - 1).   dL/dx = dL/dout * (1 if x > 0 else alpha*e^x)."""
-    return _activation(x, "elu", _parameter("elu", "alpha", alpha))
-
+# -- softmax and log-softmax, through the kernels ------------------------------------------------
 
 def _softmax_axis(op: str, x: Tensor, axis: Any) -> int:
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
@@ -222,8 +152,10 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     if not is_recorded(x):
         return constant(out)
 
-    def backward(g: np.ndarray) -> tuple:
-        return (kernels.softmax_backward(out, g.astype(out.dtype, copy=False), axis),)
+    def backward(g: Any, inputs: Any, s: Any, needs: Any) -> tuple:
+        if type(g) is np.ndarray:
+            return (kernels.softmax_backward(s, g.astype(s.dtype, copy=False), axis),)
+        return (s * (g - (g * s).sum(axis, keepdims=True)),)
     return record(out, (x,), "softmax", backward)
 
 
@@ -234,7 +166,9 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     if not is_recorded(x):
         return constant(out)
 
-    def backward(g: np.ndarray) -> tuple:
-        return (kernels.log_softmax_backward(out, g.astype(out.dtype, copy=False), axis),)
+    def backward(g: Any, inputs: Any, y: Any, needs: Any) -> tuple:
+        if type(g) is np.ndarray:
+            return (kernels.log_softmax_backward(y, g.astype(y.dtype, copy=False), axis),)
+        return (g - y.exp() * g.sum(axis, keepdims=True),)
     return record(out, (x,), "log_softmax", backward)
 

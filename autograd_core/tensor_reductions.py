@@ -8,11 +8,17 @@ the input's shape.
 from __future__ import annotations
 
 import numbers
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
+from autograd_core import ops
 from autograd_core.tensor import Tensor, constant, is_recorded, record
+from autograd_core.tensor_shape import broadcast_to
+
+ops.register_tensor_formula("sum", "broadcast(G) over the summed axes")
+ops.register_tensor_formula("mean", "broadcast(G) / N over the averaged axes")
+ops.register_tensor_formula("max", "G at the maxima (shared by ties), 0 elsewhere")
 
 Axis = Union[int, tuple[int, ...], None]
 
@@ -57,8 +63,8 @@ def reduce_sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return constant(out)
     shape, kept = x.data.shape, _kept_shape(x.data.shape, axes)
 
-    def backward(g: np.ndarray) -> tuple:
-        return (np.broadcast_to(g.reshape(kept), shape),)
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return (broadcast_to(g.reshape(kept), shape),)
     return record(out, (x,), "sum", backward)
 
 
@@ -74,8 +80,8 @@ def reduce_mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     shape, kept = x.data.shape, _kept_shape(x.data.shape, axes)
     count = int(np.prod([shape[i] for i in axes]))
 
-    def backward(g: np.ndarray) -> tuple:
-        return (np.broadcast_to(g.reshape(kept) / count, shape),)
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return (broadcast_to(g.reshape(kept) / count, shape),)
     return record(out, (x,), "mean", backward)
 
 
@@ -93,9 +99,10 @@ def reduce_max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     if not is_recorded(x):
         return constant(out)
     kept = kept_max.shape
+    winners = data == kept_max
+    # The share of each maximum, as a constant: ties split the gradient evenly.
+    share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=data.dtype)
 
-    def backward(g: np.ndarray) -> tuple:
-        winners = data == kept_max
-        ties = np.sum(winners, axis=axes, keepdims=True, dtype=g.dtype)  # keeps float32 float32
-        return (winners * (g.reshape(kept) / ties),)
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return (g.reshape(kept) * (share if type(g) is np.ndarray else constant(share)),)
     return record(out, (x,), "max", backward)

@@ -1,5 +1,7 @@
 """Operations that move elements without changing them: reshape, transpose, indexing,
-concatenate and stack. Each backward moves the gradient back to where the elements came from.
+concatenate, stack, and the pair broadcast_to / sum_to. Each backward moves the gradient back
+to where the elements came from, with operations that arrays and Tensors share, so it also
+runs on Tensors for ``backward(create_graph=True)``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,75 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from autograd_core import kernels, ops
 from autograd_core.tensor import Tensor, constant, is_recorded, record, to_array
+
+ops.register_tensor_formula("reshape", "reshape(G, shape of x)")
+ops.register_tensor_formula("transpose", "G with the axes permuted back")
+ops.register_tensor_formula("getitem", "zeros with G added at the index")
+ops.register_tensor_formula("scatter", "G[index]")
+ops.register_tensor_formula("broadcast_to", "G summed over the broadcast axes")
+ops.register_tensor_formula("sum_to", "G broadcast back over the summed axes")
+
+
+def sum_to(gradient: Any, shape: tuple[int, ...]) -> Any:
+    """`gradient` summed down to `shape`, undoing numpy broadcasting: the gradient of a
+    broadcast input is the sum of the upstream gradient over every axis the broadcast
+    stretched. An array goes through `kernels.unbroadcast`; a Tensor through the `sum_to` op
+    (whose own gradient is `broadcast_to`). `gradient` itself when the shapes already match."""
+    if gradient.shape == shape:
+        return gradient
+    if isinstance(gradient, Tensor):
+        return _sum_to_node(gradient, shape)
+    extra = gradient.ndim - len(shape)
+    if extra > 0 and gradient.shape[extra:] == shape:
+        # The bias of a layer: only leading axes were added, one reduction undoes them
+        # (skips the general routine's checks on the hottest broadcast of training).
+        return gradient.sum(axis=tuple(range(extra)))
+    return kernels.unbroadcast(gradient, shape)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """`x` repeated along new or length-1 axes to `shape` (numpy's broadcast_to). For a
+    Tensor a graph op: dL/dx = sum_to(dL/dout, x's shape)."""
+    if x.shape == shape:
+        return x
+    if not isinstance(x, Tensor):
+        return np.broadcast_to(x, shape)
+    out = np.broadcast_to(x.data, shape)
+    if not is_recorded(x):
+        return constant(out)
+    original = x.data.shape
+    return record(out, (x,), "broadcast_to",
+                  lambda g, inputs, out, needs: (sum_to(g, original),))
+
+
+def _sum_to_node(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    out = kernels.unbroadcast(x.data, shape) if x.data.dtype.kind == "f" else \
+        np.asarray(x.data.sum())
+    if not is_recorded(x):
+        return constant(out)
+    original = x.data.shape
+    return record(out, (x,), "sum_to", lambda g, inputs, out, needs: (broadcast_to(g, original),))
+
+
+def scatter(gradient: Any, index: Any, shape: tuple[int, ...], basic: bool) -> Any:
+    """Zeros of `shape` with `gradient` added at `index` (the adjoint of ``x[index]``);
+    ``np.add.at`` makes an element picked twice receive both values. For a Tensor a graph
+    op, whose own gradient is indexing again: dL/dg = dL/dout[index]."""
+    if not isinstance(gradient, Tensor):
+        grad = np.zeros(shape, dtype=gradient.dtype)
+        if basic:  # a view selects each element at most once: plain assignment is enough
+            grad[index] = gradient
+        else:
+            np.add.at(grad, index, gradient)
+        return grad
+    out = scatter(gradient.data, index, shape, basic)
+    if not is_recorded(gradient):
+        return constant(out)
+    return record(out, (gradient,), "scatter",
+                  lambda g, inputs, out, needs: (getitem(g, index) if isinstance(g, Tensor)
+                                                 else g[index],))
 
 
 def reshape(x: Tensor, shape: Any) -> Tensor:
@@ -28,7 +98,7 @@ def reshape(x: Tensor, shape: Any) -> Tensor:
     if not is_recorded(x):
         return constant(out)
     original = x.data.shape
-    return record(out, (x,), "reshape", lambda g: (g.reshape(original),))
+    return record(out, (x,), "reshape", lambda g, inputs, out, needs: (g.reshape(original),))
 
 
 def transpose(x: Tensor, axes: Any = None) -> Tensor:
@@ -50,8 +120,8 @@ def transpose(x: Tensor, axes: Any = None) -> Tensor:
     out = x.data.transpose(axes)
     if not is_recorded(x):
         return constant(out)
-    inverse = tuple(np.argsort(axes))
-    return record(out, (x,), "transpose", lambda g: (g.transpose(inverse),))
+    inverse = tuple(int(axis) for axis in np.argsort(axes))
+    return record(out, (x,), "transpose", lambda g, inputs, out, needs: (g.transpose(inverse),))
 
 
 def _is_basic(item: Any) -> bool:
@@ -93,14 +163,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     shape = x.data.shape
     basic = all(_is_basic(item) for item in index) if isinstance(index, tuple) else _is_basic(index)
 
-    def backward(g: np.ndarray) -> tuple:
-        grad = np.zeros(shape, dtype=g.dtype)
-        if basic:  # a view selects each element at most once: plain assignment is enough
-            grad[index] = g
-        else:
-            np.add.at(grad, index, g)
-        return (grad,)
-    return record(out, (x,), "getitem", backward)
+    return record(out, (x,), "getitem",
+                  lambda g, inputs, out, needs: (scatter(g, index, shape, basic),))
 
 
 def _as_tensors(op: str, tensors: Sequence[Any]) -> list[Tensor]:
@@ -137,12 +201,12 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
                          f"everywhere except axis {axis}") from None
     if not is_recorded(*parts):
         return constant(out)
-    needed = [t.requires_grad for t in parts]
-    boundaries = np.cumsum([t.data.shape[axis] for t in parts])[:-1]
+    ends = np.cumsum([t.data.shape[axis] for t in parts])
+    slices = [(slice(None),) * axis + (slice(int(end - t.data.shape[axis]), int(end)),)
+              for t, end in zip(parts, ends)]
 
-    def backward(g: np.ndarray) -> tuple:
-        pieces = np.split(g, boundaries, axis=axis)
-        return tuple(piece if need else None for piece, need in zip(pieces, needed))
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return tuple(g[piece] if need else None for piece, need in zip(slices, needs))
     return record(out, tuple(parts), "concatenate", backward)
 
 
@@ -157,9 +221,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     out = np.stack([t.data for t in parts], axis=axis)
     if not is_recorded(*parts):
         return constant(out)
-    needed = [t.requires_grad for t in parts]
-
-    def backward(g: np.ndarray) -> tuple:
-        along_first = np.moveaxis(g, axis, 0)
-        return tuple(along_first[i] if need else None for i, need in enumerate(needed))
+    def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
+        return tuple(g[(slice(None),) * axis + (i,)] if need else None
+                     for i, need in enumerate(needs))
     return record(out, tuple(parts), "stack", backward)

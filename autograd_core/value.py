@@ -1,19 +1,23 @@
 """`Value`: a scalar node of a computation graph, and the scalar operations on it.
 
-Each operation computes its result *and* its local derivatives d(out)/d(parent) at once,
-and stores those numbers on the new node. Backward then needs no closures: the chain
-rule for a node is just ``upstream * local_grad`` per parent. Without closures a graph
-has no reference cycles, so it is freed by reference counting as soon as it goes out of
-scope, instead of waiting for Python's cyclic garbage collector (which is what makes
-micrograd slow with the collector on).
+Every operation is declared once in `autograd_core.ops`: its forward on floats and its local
+derivative. A Value op evaluates both at once, on the parents' floats, and stores the numbers
+on the new node. An ordinary backward then needs no closures: the chain rule for a node is
+just ``upstream * local_grad`` per parent. Without closures a graph has no reference cycles,
+so it is freed by reference counting as soon as it goes out of scope, instead of waiting for
+Python's cyclic garbage collector (which is what makes micrograd slow with the collector on).
+
+``backward(create_graph=True)`` evaluates the same declared derivative on the parent *nodes*
+instead, so the gradients are Values of the graph and can be differentiated again.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
 
+from autograd_core import ops
 from autograd_core.graph import backpropagate, topological_order
 
 Number = Union[int, float]
@@ -31,15 +35,27 @@ def _named(node: "Value") -> str:
 
 
 class Value:
-    """A scalar in a computation graph: ``data``, ``grad``, ``label``, ``op``, ``parents``.
+    """A number that remembers how it was computed, so that backward() can find its gradients.
 
-    Every op has one or two parents. A node keeps them, and its local derivatives
-    d(self)/d(parent), in four slots of its own rather than in tuples, so that each node is one
-    object for Python's cyclic garbage collector to track instead of two (the node and a
-    parents tuple). ``parents`` and ``local_grads`` build their tuples when asked.
+    >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
+    >>> y = (w * x + 1).tanh()
+    >>> y.backward()
+    >>> round(w.grad, 4), round(x.grad, 4)      # dy/dw = x (1 - y^2), dy/dx = w (1 - y^2)
+    (0.0, -0.0)
+
+    Attributes: ``data`` (the number), ``grad`` (dL/dthis after backward; a Value after
+    ``backward(create_graph=True)``), ``label`` (a name for drawings and traces), ``op`` (the
+    operation that made it, "" for a leaf) and ``parents`` (the nodes it was computed from).
+    Every op of `autograd_core.ops` works on Values: ``+ - * / **``, ``exp``, ``log``,
+    ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``elu``, ``abs``, and `maximum`.
+
+    Internals: a node keeps its one or two parents, their local derivatives d(self)/d(parent)
+    and its op's declaration in slots of its own rather than in tuples, so that each node is
+    one object for Python's cyclic garbage collector to track instead of two.
+    ``parents`` and ``local_grads`` build their tuples when asked.
     """
 
-    __slots__ = ("data", "grad", "label", "op", "_first_parent", "_second_parent",
+    __slots__ = ("data", "grad", "label", "_op", "_first_parent", "_second_parent",
                  "_local_first", "_local_second", "__weakref__")
     is_constant = False  # True for the numbers an expression wraps (`Constant`)
 
@@ -47,11 +63,21 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
         self.data = _check_number(data, "Value data")
-        self.grad = 0.0
+        self.grad: Any = 0.0
         self.label = label
-        self.op = ""
+        self._op = None
         self._first_parent = self._second_parent = None
         self._local_first = self._local_second = 0.0
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this node ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def rule(self) -> "ops.Op | None":
+        """The declaration of the operation that made this node (None for a leaf)."""
+        return self._op
 
     @property
     def parents(self) -> tuple["Value", ...]:
@@ -77,30 +103,51 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        grad = self.grad.data if isinstance(self.grad, Value) else self.grad
+        return f"Value(data={self.data:.6g}, grad={grad:.6g}{label})"
 
     # -- the node protocol used by autograd_core.graph -------------------------------
 
-    def chain_rule(self, upstream: float) -> tuple[tuple["Value", float], ...]:
-        """(parent_i, dL/d(parent_i)) for each parent, where dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i)."""
+    def chain_rule(self, upstream: Any, create_graph: bool = False) -> tuple[tuple["Value", Any], ...]:
+        """(parent_i, dL/d(parent_i)) for each parent, where dL/d(parent_i) = dL/d(self) * d(self)/d(parent_i).
+
+        With `create_graph` the upstream gradient is a Value and the local derivatives are
+        evaluated again from the op's declaration on the parent nodes, so every product is a
+        node of the graph (differentiable again)."""
         first, second = self._first_parent, self._second_parent
         if first is None:
             return ()
+        if create_graph:
+            parents = self.parents
+            locals_ = self._op.local_derivatives(parents, self)
+            return tuple((parent, ops.times(upstream, local)) for parent, local in zip(parents, locals_))
         if second is None:
             return ((first, upstream * self._local_first),)
         return ((first, upstream * self._local_first), (second, upstream * self._local_second))
 
-    def accumulate_grad(self, gradient: float) -> None:
+    def accumulate_grad(self, gradient: Any) -> None:
         """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch)."""
-        self.grad += gradient
+        if type(gradient) is float:
+            self.grad += gradient
+        elif type(self.grad) is float and self.grad == 0.0:  # the first gradient node
+            self.grad = gradient
+        else:
+            self.grad = self.grad + gradient
 
     def clear_grad(self) -> None:
         """Reset ``self.grad`` to 0."""
         self.grad = 0.0
 
-    def backward(self, grad: Number = 1.0) -> None:
-        """Seed ``self.grad`` with `grad` (default 1) and accumulate dself/dnode into every node."""
-        backpropagate(self, _check_number(grad, "backward grad"))
+    def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
+        """Seed ``self.grad`` with `grad` (default 1) and accumulate dself/dnode into every node.
+
+        With ``create_graph=True`` each ``.grad`` becomes a Value, a node of a graph built
+        from the declared derivatives, which can be differentiated again (as in PyTorch)."""
+        seed = _check_number(grad, "backward grad")
+        if create_graph:
+            backpropagate(self, Constant(seed), create_graph=True)
+        else:
+            backpropagate(self, seed)
 
     # -- arithmetic ---------------------------------------------------------------------
 
@@ -108,19 +155,19 @@ class Value:
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
         if not isinstance(other, Value):  # as_value inlined: this runs for every + and * of a network
             other = as_value(other)
-        return _new_node(self.data + other.data, "+", self, 1.0, other, 1.0)
+        return _binary(_ADD, self, other)
 
     def __sub__(self, other: Operand) -> "Value":
         """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
         if not isinstance(other, Value):
             other = as_value(other)
-        return _new_node(self.data - other.data, "-", self, 1.0, other, -1.0)
+        return _binary(_SUB, self, other)
 
     def __mul__(self, other: Operand) -> "Value":
         """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
         if not isinstance(other, Value):
             other = as_value(other)
-        return _new_node(self.data * other.data, "*", self, other.data, other, self.data)
+        return _binary(_MUL, self, other)
 
     def __truediv__(self, other: Operand) -> "Value":
         """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
@@ -128,12 +175,11 @@ class Value:
             other = as_value(other)
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero: {self.data:g} / {other.data:g}{_named(other)}")
-        b = other.data
-        return _new_node(self.data / b, "/", self, 1.0 / b, other, -self.data / (b * b))
+        return _binary(_DIV, self, other)
 
     def __neg__(self) -> "Value":
         """out = -a.   dL/da = dL/dout * (-1)."""
-        return _new_node(-self.data, "neg", self, -1.0)
+        return _unary(ops.NEG, self)
 
     def __pow__(self, exponent: Operand) -> "Value":
         """out = a ** n for a number n:  dL/da = dL/dout * n * a^(n-1).
@@ -148,17 +194,18 @@ class Value:
                                  f"has no real derivative with respect to the exponent")
             if a == 0.0 and b < 0.0:
                 raise ZeroDivisionError(f"0 raised to the negative power {b:g}{_named(self)}")
-            out = _checked_power(a, b, self)
-            # d(a^b)/db = a^b ln a tends to 0 as a -> 0+ when b >= 0 (PyTorch uses 0 there too).
-            return _new_node(out, "**", self, _power_rule(a, b, self),
-                             exponent, out * math.log(a) if a > 0.0 else 0.0)
+            _check_power(a, b, self)
+            return _binary(ops.POWER, self, exponent)
         n = _check_number(exponent, "exponent")
         if a == 0.0 and n < 0.0:
             raise ZeroDivisionError(f"0 raised to the negative power {n:g}{_named(self)}")
         if a < 0.0 and not n.is_integer():
             raise ValueError(f"a negative base {a:g}{_named(self)} raised to the non-integer "
                              f"power {n:g} is not a real number")
-        return _new_node(_checked_power(a, n, self), f"**{n:g}", self, _power_rule(a, n, self))
+        _check_power(a, n, self)
+        if n != 0.0 and n != 1.0 and a != 0.0:
+            _check_power(a, n - 1.0, self, f"the derivative of {a:g} ** {n:g} needs ")
+        return _unary(ops.POWER_OF_NUMBER.bind(n=n), self)
 
     def __radd__(self, other: Number) -> "Value":
         return as_value(other) + self
@@ -175,81 +222,72 @@ class Value:
     def __rpow__(self, other: Number) -> "Value":
         return as_value(other) ** self
 
-    # -- elementary functions and activations ---------------------------------------------
+    # -- elementary functions and activations (declared in autograd_core.ops) ---------------
 
     def exp(self) -> "Value":
         """out = e^a.   dL/da = dL/dout * e^a."""
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp({self.data:g}){_named(self)} overflows a float") from None
-        return _new_node(out, "exp", self, out)
+        return _unary(ops.EXP, self)
 
     def log(self) -> "Value":
         """out = ln a (a > 0).   dL/da = dL/dout * (1/a)."""
-        if self.data <= 0.0:
-            raise ValueError(f"log of a non-positive number {self.data:g}{_named(self)}")
-        return _new_node(math.log(self.data), "log", self, 1.0 / self.data)
+        return _unary(ops.LOG, self)
 
     def tanh(self) -> "Value":
         """out = tanh a.   dL/da = dL/dout * (1 - out^2)."""
-        out = math.tanh(self.data)
-        return _new_node(out, "tanh", self, 1.0 - out * out)
+        return _unary(ops.TANH, self)
 
     def sigmoid(self) -> "Value":
-        """out = 1 / (1 + e^-a).   dL/da = dL/dout * out * (1 - out).
-
-        Evaluated so that no exponential overflows: for a < 0 use e^a / (1 + e^a).
-        """
-        if self.data >= 0.0:
-            out = 1.0 / (1.0 + math.exp(-self.data))
-        else:
-            e = math.exp(self.data)
-            out = e / (1.0 + e)
-        return _new_node(out, "sigmoid", self, out * (1.0 - out))
+        """out = 1 / (1 + e^-a).   dL/da = dL/dout * out * (1 - out)."""
+        return _unary(ops.SIGMOID, self)
 
     def relu(self) -> "Value":
         """out = 0 if a <= 0 else a.   dL/da = dL/dout * (0 if a <= 0 else 1).
 
         Written with a <= 0 as PyTorch does, so that a NaN passes through: relu(nan) = nan
         with slope 1 (max(0, a) and [a > 0] would give 0 and 0)."""
-        if self.data <= 0.0:
-            return _new_node(0.0, "relu", self, 0.0)
-        return _new_node(self.data, "relu", self, 1.0)
+        return _unary(ops.RELU, self)
 
     def leaky_relu(self, negative_slope: Number = 0.01) -> "Value":
         """out = a if a > 0 else s*a.   dL/da = dL/dout * (1 if a > 0 else s).
 
         As in PyTorch a NaN takes the a <= 0 branch: out = s*nan = nan, slope s."""
         slope = _check_number(negative_slope, "negative_slope")
-        if self.data > 0.0:
-            return _new_node(self.data, "leaky_relu", self, 1.0)
-        return _new_node(slope * self.data, "leaky_relu", self, slope)
+        return _unary(ops.LEAKY_RELU.bind(negative_slope=slope), self)
 
     def elu(self, alpha: Number = 1.0) -> "Value":
-        """out = alpha*(e^a - 1) if a <= 0 else a.   dL/da = dL/dout * (alpha*e^a if a <= 0 else 1).
-
-        e^a - 1 is computed with expm1: near a = 0, e^a rounds to 1 and the subtraction would
-        lose every digit (elu(-1e-17) would be 0 instead of -1e-17). Tested with a <= 0 as
-        PyTorch does, so that a NaN takes the identity branch: out = nan, slope 1.
-        """
-        alpha = _check_number(alpha, "alpha")
-        if self.data <= 0.0:
-            return _new_node(alpha * math.expm1(self.data), "elu", self, alpha * math.exp(self.data))
-        return _new_node(self.data, "elu", self, 1.0)
+        """out = alpha*(e^a - 1) if a <= 0 else a.   dL/da = dL/dout * (alpha*e^a if a <= 0 else 1)."""
+        return _unary(ops.ELU.bind(alpha=_check_number(alpha, "alpha")), self)
 
     def abs(self) -> "Value":
         """out = |a|.   dL/da = dL/dout * sign(a)   (0 at a = 0, as in PyTorch)."""
-        sign = 1.0 if self.data > 0.0 else (-1.0 if self.data < 0.0 else 0.0)
-        return _new_node(abs(self.data), "abs", self, sign)
+        return _unary(ops.ABS, self)
 
     __abs__ = abs
 
 
 _allocate = object.__new__
+_ADD, _SUB, _MUL, _DIV = ops.ADD, ops.SUB, ops.MUL, ops.DIV
 
 
-def _new_node(data: float, op: str, first_parent: Value, local_first: float,
+def _unary(op: "ops.Op", x: Value) -> Value:
+    """The node op(x): the declared forward and derivative on x's float."""
+    a = x.data
+    try:
+        out = op.scalar(a)
+    except (ValueError, OverflowError, ZeroDivisionError) as error:
+        raise type(error)(f"{error}{_named(x)}") from None
+    return _new_node(out, op, x, op.derivative(a, out))
+
+
+def _binary(op: "ops.Op", x: Value, y: Value) -> Value:
+    """The node op(x, y): the declared forward and derivatives on the parents' floats."""
+    a, b = x.data, y.data
+    out = op.scalar(a, b)
+    local_a, local_b = op.derivative(a, b, out)
+    return _new_node(out, op, x, local_a, y, local_b)
+
+
+def _new_node(data: float, op: "ops.Op", first_parent: Value, local_first: float,
               second_parent: Value | None = None, local_second: float = 0.0) -> Value:
     """The Value that `op` computed from its parents: `data`, with d(data)/d(first_parent) =
     `local_first` and, for a binary op, d(data)/d(second_parent) = `local_second`.
@@ -261,7 +299,7 @@ def _new_node(data: float, op: str, first_parent: Value, local_first: float,
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out.op = op
+    out._op = op
     out._first_parent = first_parent
     out._local_first = local_first
     out._second_parent = second_parent
@@ -269,23 +307,12 @@ def _new_node(data: float, op: str, first_parent: Value, local_first: float,
     return out
 
 
-def _checked_power(base: float, exponent: float, node: Value, what: str = "") -> float:
-    """base ** exponent, or an OverflowError that names the node instead of Python's errno text."""
+def _check_power(base: float, exponent: float, node: Value, what: str = "") -> None:
+    """An OverflowError that names the node if base ** exponent overflows a float."""
     try:
-        return base ** exponent
+        base ** exponent
     except OverflowError:
         raise OverflowError(f"{what}{base:g} ** {exponent:g}{_named(node)} overflows a float") from None
-
-
-def _power_rule(base: float, exponent: float, node: Value) -> float:
-    """d(base^n)/d(base) = n * base^(n-1), with PyTorch's values where that formula reads
-    0 * inf or 1/0: 0 for n = 0, and +inf at base 0 for 0 < n < 1 (the slope of a root at 0)."""
-    if exponent == 0.0:
-        return 0.0
-    if base == 0.0 and exponent < 1.0:
-        return math.inf
-    return exponent * _checked_power(base, exponent - 1.0, node,
-                                     f"the derivative of {base:g} ** {exponent:g} needs ")
 
 
 class Constant(Value):
@@ -301,6 +328,14 @@ def as_value(x: Operand) -> Value:
     """`x` itself if it is a Value, else a new `Constant` leaf holding the number `x`."""
     if isinstance(x, Value):
         return x
+    if type(x) is float or type(x) is int:  # the usual case, without the checked constructor
+        out = _allocate(Constant)
+        out.data = float(x)
+        out.grad = 0.0
+        out.label = ""
+        out._op = out._first_parent = out._second_parent = None
+        out._local_first = out._local_second = 0.0
+        return out
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"unsupported operand: expected a Value, int or float, got "
                         f"{type(x).__name__}: {x!r} (a Value combines only with Values and Python "
@@ -308,17 +343,24 @@ def as_value(x: Operand) -> Value:
     return Constant(x)
 
 
+def _apply(op: "ops.Op", args: tuple) -> Value:
+    """``op(...)`` when an argument is a Value: numbers become Constants; Tensors are refused."""
+    values = tuple(as_value(arg) for arg in args)
+    if op.arity == 1:
+        return _unary(op, values[0])
+    return _binary(op, values[0], values[1])
+
+
+ops.register_node_type(Value, _apply)
+ops.register_node_type(Constant, _apply)
+
+
 def maximum(a: Operand, b: Operand) -> Value:
     """out = max(a, b).  dL/da = dL/dout * [a > b], dL/db = dL/dout * [b > a]; a tie splits 1/2 each.
 
     The tie rule is PyTorch's for ``torch.maximum``. Maxout is ``maximum(w1.x + b1, w2.x + b2)``.
     """
-    a, b = as_value(a), as_value(b)
-    if a.data == b.data:
-        return _new_node(a.data, "max", a, 0.5, b, 0.5)
-    if a.data > b.data:
-        return _new_node(a.data, "max", a, 1.0, b, 0.0)
-    return _new_node(b.data, "max", a, 0.0, b, 1.0)
+    return _binary(ops.MAXIMUM, as_value(a), as_value(b))
 
 
 def softmax(values: Sequence[Operand]) -> list[Value]:

@@ -210,10 +210,10 @@ def test_activations_use_the_kernels_module(name, monkeypatch):
     """Forward and backward go through autograd_core.kernels, so the Numba kernels are used."""
     from autograd_core import kernels
     calls = []
-    for function in ("activation_forward", "activation_backward"):
+    for function in ("run_activation_forward", "run_activation_backward"):
         original = getattr(kernels, function)
         monkeypatch.setattr(kernels, function,
                             lambda *args, _f=original, _n=function, **kw: calls.append(_n) or _f(*args, **kw))
     x = Tensor([-1.0, 2.0], requires_grad=True)
     getattr(x, name)().sum().backward()
-    assert calls == ["activation_forward", "activation_backward"]
+    assert calls == ["run_activation_forward", "run_activation_backward"]

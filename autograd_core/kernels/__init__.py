@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_core import ops
 from autograd_core.kernels import checks, reference
 from autograd_core.kernels.dispatch import THRESHOLDS, compiled_kernels, route, thread_count
 from autograd_core.kernels.reference import ACTIVATIONS
@@ -54,15 +55,7 @@ def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarr
     op = f"activation_forward({name!r})"
     checks.check_float_array(op, "x", x)
     param = checks.check_activation(op, name, param)
-    path = route(f"{name}_forward", x.size)
-    if path == "numpy":
-        return reference.activation_forward(name, x, param)
-    kernels = compiled_kernels()
-    driver = getattr(kernels, f"activation_forward_{path}")
-    out = np.empty(x.shape, x.dtype)
-    driver(ACTIVATIONS.index(name), _contiguous(x).reshape(-1), out.reshape(-1),
-           x.dtype.type(param), *_threads(path))
-    return out
+    return run_activation_forward(reference._activation(name, param), x)
 
 
 def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
@@ -77,14 +70,39 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
     checks.check_float_array(op, "x", x)
     checks.check_same_layout(op, "x", x, out=out, grad=grad)
     param = checks.check_activation(op, name, param)
-    path = route(f"{name}_backward", x.size)
+    return run_activation_backward(reference._activation(name, param), x, out, grad)
+
+
+def _kernel_parameter(op: "ops.Op", dtype: np.dtype) -> np.floating:
+    """The op's one numeric parameter (leaky_relu's slope, elu's alpha) in `dtype`, or 0."""
+    values = tuple(op.parameters.values())
+    return dtype.type(values[0] if values else 0.0)
+
+
+def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
+    """The declared activation `op` on a float array `x` (not checked again): its numpy
+    forward, or its Numba kernel (``op.kernel``) where the size says that pays off."""
+    path = route(f"{op.kernel}_forward", x.size)
     if path == "numpy":
-        return reference.activation_backward(name, x, out, grad, param)
-    kernels = compiled_kernels()
-    driver = getattr(kernels, f"activation_backward_{path}")
+        return np.asarray(op.array(x))
+    driver = getattr(compiled_kernels(), f"activation_forward_{path}")
+    out = np.empty(x.shape, x.dtype)
+    driver(op.kernel, _contiguous(x).reshape(-1), out.reshape(-1),
+           _kernel_parameter(op, x.dtype), *_threads(path))
+    return out
+
+
+def run_activation_backward(op: "ops.Op", x: np.ndarray, out: np.ndarray,
+                            grad: np.ndarray) -> np.ndarray:
+    """dL/dx = grad * the declared derivative of `op` (arrays of one shape and dtype, not
+    checked again), in one Numba pass where the size says that pays off."""
+    path = route(f"{op.kernel}_backward", x.size)
+    if path == "numpy":
+        return np.asarray(grad * op.derivative(x, out))
+    driver = getattr(compiled_kernels(), f"activation_backward_{path}")
     grad_x = np.empty(x.shape, x.dtype)
-    driver(ACTIVATIONS.index(name), _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
-           _contiguous(grad).reshape(-1), grad_x.reshape(-1), x.dtype.type(param),
+    driver(op.kernel, _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
+           _contiguous(grad).reshape(-1), grad_x.reshape(-1), _kernel_parameter(op, x.dtype),
            *_threads(path))
     return grad_x
 

@@ -12,12 +12,10 @@ import numbers
 
 import numpy as np
 
+from autograd_core import ops
 from autograd_core.kernels.reference import ACTIVATIONS
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-# Activations whose formula has a free parameter (leaky_relu's slope, elu's alpha).
-PARAMETRIZED_ACTIVATIONS = ("leaky_relu", "elu")
 
 # How far a row of probability targets may stray from summing to 1 (rounding of float32 data).
 TARGET_SUM_TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-8}
@@ -53,7 +51,7 @@ def check_activation(op: str, name: object, param: object) -> float:
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"{op}: unknown activation {name!r}; expected one of {ACTIVATIONS}")
     value = check_real_number(op, "param", param)
-    if name not in PARAMETRIZED_ACTIVATIONS and value != 0.0:
+    if not ops.ACTIVATIONS[name].parameters and value != 0.0:
         # A nonzero param on relu/tanh/sigmoid is almost surely a mix-up with leaky_relu/elu.
         raise ValueError(f"{op}: activation {name!r} takes no parameter, got param={param!r}")
     return value

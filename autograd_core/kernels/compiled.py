@@ -33,8 +33,9 @@ REDUCE = {"contract", "reassoc"}
 # Every kernel uses error_model="numpy": Python's error model puts a zero-division check
 # (and a possible exception) on every float division, which stops the loop vectorizing.
 
-# Activation codes (the order of reference.ACTIVATIONS).
-RELU, TANH, SIGMOID, LEAKY_RELU, ELU = range(5)
+# The activation kernels are chosen by name, the `kernel=` of the op's declaration in
+# `autograd_core.ops`: a string compared once per call, so there are no numeric codes to keep
+# in step with another file, and a name with no kernel here raises instead of computing another.
 
 # The parallel drivers' only parallel construct is their prange loop. Numba would otherwise
 # also turn array expressions such as `total[:] = 0` into parallel loops, each one more
@@ -259,15 +260,15 @@ def _max(a):
 # ---------------------------------------------------------------- activations
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
-def _activation_forward_block(code, x, out, param):
+def _activation_forward_block(kernel, x, out, param):
     """out = f(x) elementwise on 1-D arrays; one loop per activation so each vectorizes."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
-    if code == RELU:
+    if kernel == "relu":
         for i in range(x.size):
             # `not (v <= 0)` keeps NaN as NaN, like np.maximum.
             out[i] = x[i] if not x[i] <= zero else zero
-    elif code == TANH:
+    elif kernel == "tanh":
         two = one + one
         for i in range(x.size):
             # tanh|v| = -t / (t + 2) with t = expm1(-2|v|): no cancellation near 0, no overflow.
@@ -275,48 +276,52 @@ def _activation_forward_block(code, x, out, param):
             t = expm1_from_exp(minus_two_abs, fast_exp(minus_two_abs))
             magnitude = -t / (t + two)
             out[i] = magnitude if x[i] >= zero else -magnitude
-    elif code == SIGMOID:
+    elif kernel == "sigmoid":
         for i in range(x.size):
             e = fast_exp(-abs(x[i]))
             r = one / (one + e)
             out[i] = r if x[i] >= zero else e * r
-    elif code == LEAKY_RELU:
+    elif kernel == "leaky_relu":
         for i in range(x.size):
             out[i] = x[i] if x[i] > zero else x[i] * param
-    else:
+    elif kernel == "elu":
         for i in range(x.size):
             # Only the non-positive part is exponentiated (exp of a large x would overflow);
             # `zero if x >= 0 else x` rather than min() so that NaN stays NaN.
             negative_part = zero if x[i] >= zero else x[i]
             negative_branch = param * expm1_from_exp(negative_part, fast_exp(negative_part))
             out[i] = x[i] if x[i] > zero else negative_branch
+    else:
+        raise ValueError("no activation kernel of that name")
 
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
-def _activation_backward_block(code, x, out, grad, grad_x, param):
+def _activation_backward_block(kernel, x, out, grad, grad_x, param):
     """grad_x = grad * f'(x) elementwise (chain rule dL/dx = dL/dout * dout/dx), with f':
     relu 0 if x<=0 else 1; tanh 1-out^2; sigmoid out*(1-out); leaky_relu 1 if x>0 else
     slope; elu alpha*exp(x) if x<=0 else 1. The comparisons are PyTorch's (and the
     reference's): a NaN x gets slope 1 from relu and elu and `slope` from leaky_relu."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
-    if code == RELU:
+    if kernel == "relu":
         for i in range(x.size):
             grad_x[i] = grad[i] * (zero if x[i] <= zero else one)
-    elif code == TANH:
+    elif kernel == "tanh":
         for i in range(x.size):
             grad_x[i] = grad[i] * (one - out[i] * out[i])
-    elif code == SIGMOID:
+    elif kernel == "sigmoid":
         for i in range(x.size):
             grad_x[i] = grad[i] * out[i] * (one - out[i])
-    elif code == LEAKY_RELU:
+    elif kernel == "leaky_relu":
         for i in range(x.size):
             grad_x[i] = grad[i] * (one if x[i] > zero else param)
-    else:
+    elif kernel == "elu":
         for i in range(x.size):
             # exp of x < 0 only: a large x would overflow, and a NaN must not reach slope.
             slope = param * fast_exp(x[i] if x[i] < zero else zero)
             grad_x[i] = grad[i] * (slope if x[i] <= zero else one)
+    else:
+        raise ValueError("no activation kernel of that name")
 
 
 @njit(cache=True, error_model="numpy")
@@ -328,34 +333,34 @@ def _chunk_bounds(n, chunks, chunk):
 
 
 @njit(cache=True, error_model="numpy")
-def activation_forward_serial(code: int, x: np.ndarray, out: np.ndarray, param: float) -> None:
+def activation_forward_serial(kernel: str, x: np.ndarray, out: np.ndarray, param: float) -> None:
     """Serial driver of the activation forward kernel."""
-    _activation_forward_block(code, x, out, param)
+    _activation_forward_block(kernel, x, out, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_forward_parallel(code: int, x: np.ndarray, out: np.ndarray, param: float,
+def activation_forward_parallel(kernel: str, x: np.ndarray, out: np.ndarray, param: float,
                                 chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
         start, stop = _chunk_bounds(x.size, chunks, chunk)
-        _activation_forward_block(code, x[start:stop], out[start:stop], param)
+        _activation_forward_block(kernel, x[start:stop], out[start:stop], param)
 
 
 @njit(cache=True, error_model="numpy")
-def activation_backward_serial(code: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+def activation_backward_serial(kernel: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
                                param: float) -> None:
     """Serial driver of the activation backward kernel."""
-    _activation_backward_block(code, x, out, grad, grad_x, param)
+    _activation_backward_block(kernel, x, out, grad, grad_x, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_backward_parallel(code: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+def activation_backward_parallel(kernel: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
                                  param: float, chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
         start, stop = _chunk_bounds(x.size, chunks, chunk)
-        _activation_backward_block(code, x[start:stop], out[start:stop],
+        _activation_backward_block(kernel, x[start:stop], out[start:stop],
                                    grad[start:stop], grad_x[start:stop], param)
 
 

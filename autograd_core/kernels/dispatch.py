@@ -49,6 +49,10 @@ THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
     "row_sums": (4096, None),  # unbroadcast (n, m) -> (n, 1)
 }
 
+# A kernel family not listed above (a new activation's kernel) starts at the floor every
+# measured family shares: serial from 4096 elements, never parallel.
+DEFAULT_THRESHOLDS: tuple[int | None, int | None] = (4096, None)
+
 _compiled: ModuleType | None = None
 
 
@@ -79,7 +83,7 @@ def route(family: str, size: int) -> str:
     mode = get_kernel_mode()
     if mode != "auto":
         return mode
-    serial_from, parallel_from = THRESHOLDS[family]
+    serial_from, parallel_from = THRESHOLDS.get(family, DEFAULT_THRESHOLDS)
     if parallel_from is not None and size >= parallel_from and thread_count() > 1:
         return "parallel"
     if serial_from is not None and size >= serial_from:

@@ -10,82 +10,37 @@ from __future__ import annotations
 
 import numpy as np
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
+from autograd_core import ops
+
+# Every op whose declaration names a Numba activation kernel; the declaration's array forward
+# and derivative are that kernel's numpy reference.
+ACTIVATIONS = tuple(name for name, op in ops.ACTIVATIONS.items() if op.kernel)
+
+
+def _activation(name: str, param: float) -> "ops.Op":
+    """The declared op `name`, with its parameter (if it takes one) set to `param`."""
+    try:
+        op = ops.ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}") from None
+    return op.bind(**{key: param for key in op.parameters}) if op.parameters else op
 
 
 def activation_forward(name: str, x: np.ndarray, param: float = 0.0) -> np.ndarray:
-    """Apply the activation `name` elementwise; `param` is leaky_relu's slope or elu's alpha."""
+    """Apply the activation `name` elementwise: its declared numpy forward (`param` is
+    leaky_relu's slope or elu's alpha)."""
     # numpy turns 0-d results into scalars; the contract is arrays in, arrays out.
-    return np.asarray(_activation_forward(name, x, param))
-
-
-def _activation_forward(name: str, x: np.ndarray, param: float) -> np.ndarray:
-    zero = x.dtype.type(0)
-    if name == "relu":
-        return np.maximum(x, zero)
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "sigmoid":
-        return _sigmoid(x)
-    if name == "leaky_relu":
-        return x * _leaky_relu_slope(x, param)
-    if name == "elu":
-        # expm1 only of the non-positive part: exp of a large positive x would overflow.
-        # Each branch adds an exact 0 to the other, so this equals the piecewise formula.
-        return np.maximum(x, zero) + x.dtype.type(param) * np.expm1(np.minimum(x, zero))
-    raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
-
-
-# Why no np.where below: with a random-sign mask numpy's where mispredicts every other
-# branch and costs ~10x a multiply; masks used arithmetically stay exact and vectorized.
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """Stable logistic 1/(1+exp(-x)): only exp(-|x|) <= 1 is computed, so nothing overflows.
-
-    The numerator is 1 for x >= 0 and e = exp(-|x|) for x < 0; fmax(e, [x>=0]) picks it."""
-    e = np.exp(-np.abs(x))
-    return np.fmax(e, x >= 0) / (1 + e)
-
-
-def _leaky_relu_slope(x: np.ndarray, slope: float) -> np.ndarray:
-    """d leaky_relu/dx: 1 where x > 0 else `slope` (each mask term adds an exact 0).
-
-    "Else" includes NaN, as in PyTorch: the masks are x > 0 and its negation, not x <= 0."""
-    positive = x > 0
-    return positive + x.dtype.type(slope) * ~positive
+    return np.asarray(_activation(name, param).array(x))
 
 
 def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
                         param: float = 0.0) -> np.ndarray:
-    """dL/dx = dL/dout * d out/dx for the activation `name`.
+    """dL/dx = dL/dout * d out/dx, with the declared derivative of the activation `name`.
 
     relu: grad*(0 if x<=0 else 1); tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
     leaky_relu: grad*(1 if x>0 else slope); elu: grad*(alpha*exp(x) if x<=0 else 1).
-    The comparisons are PyTorch's, which decides where a NaN input goes: relu and elu pass
-    the upstream gradient through a NaN, leaky_relu scales it by the slope.
     """
-    return np.asarray(_activation_backward(name, x, out, grad, param))
-
-
-def _activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray,
-                         param: float) -> np.ndarray:
-    one = x.dtype.type(1)
-    if name == "relu":
-        return grad * ~(x <= 0)
-    if name == "tanh":
-        return grad * (one - out * out)
-    if name == "sigmoid":
-        return grad * out * (one - out)
-    if name == "leaky_relu":
-        return grad * _leaky_relu_slope(x, param)
-    if name == "elu":
-        # exp only of the non-positive part, so that a large positive x cannot overflow;
-        # fmin, not minimum, so that a NaN gives exp(0) and not a NaN that the mask would
-        # multiply by 0 (a NaN takes the identity branch, slope 1).
-        negative = x <= 0
-        negative_slope = x.dtype.type(param) * np.exp(np.fmin(x, x.dtype.type(0)))
-        return grad * (~negative + negative_slope * negative)
-    raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
+    return np.asarray(grad * _activation(name, param).derivative(x, out))
 
 
 # Rows this short (the logits of a classifier) are reduced on a column-major copy.

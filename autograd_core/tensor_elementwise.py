@@ -1,0 +1,83 @@
+"""Applying an elementwise op of `autograd_core.ops` to Tensors, with numpy broadcasting.
+
+The forward is the op's array forward (or its Numba kernel); the backward is the op's declared
+local derivative: dL/dx_i = unbroadcast(dL/dout * d out/d x_i), summed back to each input's
+shape by `sum_to`. An ordinary backward evaluates it on the forward's arrays; with
+``create_graph`` on the parent Tensors, so the gradient is itself a differentiable Tensor.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from autograd_core import ops
+from autograd_core.grad_mode import GRAD_MODE
+from autograd_core.tensor import Tensor, constant, lift, record
+from autograd_core.tensor_shape import sum_to
+
+# How a broadcast error names each op (as the operators read: "add: shapes (2,) + (3,) ...").
+_WORDS = {"+": ("add", "+"), "-": ("sub", "-"), "*": ("mul", "*"), "/": ("div", "/"),
+          "**": ("pow", "**"), "max": ("maximum", ",")}
+
+
+def apply_elementwise(op: ops.Op, args: Sequence[Any]) -> Tensor:
+    """The Tensor op(*args); numbers and arrays among `args` become constants of the first
+    Tensor's dtype (a Value is refused with advice)."""
+    like = next(arg for arg in args if isinstance(arg, Tensor))
+    word = _WORDS.get(op.name, (op.name, ","))[0]
+    inputs = tuple(lift(arg, like, word) for arg in args)
+    arrays = tuple(tensor.data for tensor in inputs)
+    try:
+        out = op.on_arrays(*arrays)
+    except ValueError:
+        if len(inputs) == 2 and arrays[0].shape != arrays[1].shape:
+            raise broadcast_error(op, inputs[0], inputs[1]) from None
+        raise
+    if type(out) is not np.ndarray:  # numpy gives a scalar for 0-d inputs
+        out = np.asarray(out)
+    if GRAD_MODE.enabled:
+        for tensor in inputs:
+            if tensor.requires_grad:
+                return record(out, inputs, op.name, _vector_jacobian_product(op), arrays)
+    return constant(out)
+
+
+def broadcast_error(op: ops.Op, a: Tensor, b: Tensor) -> ValueError:
+    """The error for operands whose shapes do not broadcast, naming both shapes and the op."""
+    word, symbol = _WORDS.get(op.name, (op.name, ","))
+    return ValueError(f"{word}: shapes {a.shape} {symbol} {b.shape} do not broadcast together")
+
+
+_PRODUCTS: dict[int, Any] = {}
+
+
+def _vector_jacobian_product(op: ops.Op) -> Any:
+    """The backward of an elementwise op (one function per op, made once)."""
+    found = _PRODUCTS.get(id(op))
+    if found is not None:
+        return found
+
+    def vector_jacobian_product(upstream: Any, inputs: Sequence[Any], out: Any,
+                                needs: Sequence[bool]) -> tuple:
+        if type(upstream) is np.ndarray:
+            if upstream.dtype != out.dtype:  # a float64 op followed this float32 one
+                upstream = upstream.astype(out.dtype)
+            products = op.vjp_on_arrays(upstream, inputs, out, needs)
+        else:
+            locals_ = op.local_derivatives(inputs, out)
+            products = tuple(ops.times(upstream, local) if need else None
+                             for local, need in zip(locals_, needs))
+        return tuple(None if product is None else sum_to(product, x.shape)
+                     for product, x in zip(products, inputs))
+
+    _PRODUCTS[id(op)] = vector_jacobian_product
+    return vector_jacobian_product
+
+
+def _apply(op: ops.Op, args: tuple) -> Tensor:
+    return apply_elementwise(op, args)
+
+
+ops.register_node_type(Tensor, _apply)
