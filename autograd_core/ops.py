@@ -82,11 +82,14 @@ class Op:
     scalar: Callable[..., float]
     array: Callable[..., np.ndarray]
     derivative: Callable[..., Any]
-    formula: tuple[str, ...] = ()
+    formula: tuple[Union[str, Callable[..., str]], ...] = ()
     kernel: Optional[str] = None
     parameters: Mapping[str, float] = field(default_factory=dict)
     display: Optional[Callable[..., str]] = None  # the node's name from the parameters ("**2")
     bound: bool = False
+    # The local derivatives when they are numbers that depend on nothing (those of + and -):
+    # then no call is needed to know them, on the hottest path of a scalar network.
+    constant_derivative: Optional[tuple[float, ...]] = None
 
     # -- applying the op -----------------------------------------------------------------
 
@@ -117,6 +120,8 @@ class Op:
 
     def local_derivatives(self, inputs: Sequence[Any], out: Any) -> tuple[Any, ...]:
         """d out/d input_i for each input, always as a tuple."""
+        if self.constant_derivative is not None:
+            return self.constant_derivative
         local = self.derivative(*inputs, out)
         return (local,) if self.arity == 1 else tuple(local)
 
@@ -164,7 +169,8 @@ class Op:
         names = {key: _grouped(value) for key, value in names.items()}
         names["out"] = _grouped(out)
         names.update({key: f"{value:g}" for key, value in self.parameters.items()})
-        return tuple(text.format(**names) for text in self.formula)
+        return tuple(_fill_parameters(text, self.parameters).format(**names)
+                     for text in self.formula)
 
     def __repr__(self) -> str:
         parameters = "".join(f", {key}={value:g}" for key, value in self.parameters.items())
@@ -180,7 +186,11 @@ def _with(function: Callable[..., Any], values: Mapping[str, float]) -> Callable
     return lambda *args: function(*args, **values)
 
 
-def _fill_parameters(text: str, values: Mapping[str, float]) -> str:
+def _fill_parameters(text: Union[str, Callable[..., str]], values: Mapping[str, float]) -> str:
+    """A formula with its parameters filled in; a formula given as a function of the
+    parameters (power's, which reads best simplified) is called with them."""
+    if callable(text):
+        return text(**values)
     for key, value in values.items():
         text = text.replace("{" + key + "}", f"{value:g}")
     return text
@@ -282,7 +292,8 @@ def define_op(name: str, forward: Callable[..., Any], derivative: Callable[..., 
     once. `derivative(x, out)` returns d out/dx (for two inputs, ``derivative(a, b, out)``
     returns the pair), written the same way so that it also works on Values and Tensors:
     that is what makes the op differentiable twice. `formula` is the derivative as text,
-    e.g. ``"sigmoid({x})"`` (one string per input for a binary op).
+    e.g. ``"sigmoid({x})"`` (one string per input for a binary op). Local derivatives that
+    are plain numbers everywhere may be given as such (`+` declares ``(1.0, 1.0)``).
 
     `scalar` and `array` optionally replace `forward` on floats and on arrays (the built-in
     ops use math and numpy directly); `kernel` names a Numba kernel; `parameters` gives
@@ -294,22 +305,35 @@ def define_op(name: str, forward: Callable[..., Any], derivative: Callable[..., 
         raise ValueError(f"define_op: an op named {name!r} exists already "
                          "(pass replace_existing=True to redefine it)")
     for role, function in (("forward", forward), ("derivative", derivative)):
+        if role == "derivative" and isinstance(function, (tuple, float)):
+            continue
         if not callable(function):
             raise TypeError(f"define_op({name!r}): {role} must be callable, got "
                             f"{type(function).__name__}")
     arity = _arity(name, forward, parameters or {})
-    if _arity(name, derivative, parameters or {}) != arity + 1:
+    if callable(derivative) and _arity(name, derivative, parameters or {}) != arity + 1:
         raise TypeError(f"define_op({name!r}): derivative must take the {arity} input(s) and "
                         f"the result (out), {arity + 1} argument(s)")
-    formulas = (formula,) if isinstance(formula, str) else tuple(formula)
-    if len(formulas) != arity or not all(isinstance(text, str) for text in formulas):
+    formulas = (formula,) if isinstance(formula, str) or callable(formula) else tuple(formula)
+    if len(formulas) != arity or not all(isinstance(text, str) or callable(text) for text in formulas):
         raise TypeError(f"define_op({name!r}): formula must be {arity} str (one per input), "
                         f"got {formula!r}")
+    constant = None
+    if isinstance(derivative, (tuple, float)):  # numbers: the same at every point
+        constant = derivative if isinstance(derivative, tuple) else (derivative,)
+        if len(constant) != arity:
+            raise TypeError(f"define_op({name!r}): {arity} constant derivative(s) needed, got "
+                            f"{derivative!r}")
+        derivative = _constant_function(derivative)
     op = Op(name, arity, scalar=scalar or _float_result(forward), array=array or forward,
             derivative=derivative, formula=formulas, kernel=kernel,
-            parameters=dict(parameters or {}), display=display)
+            parameters=dict(parameters or {}), display=display, constant_derivative=constant)
     OPS[name] = op
     return op
+
+
+def _constant_function(value: Any) -> Callable[..., Any]:
+    return lambda *args, **parameters: value
 
 
 def _arity(name: str, function: Callable[..., Any], parameters: Mapping[str, float]) -> int:
@@ -425,22 +449,29 @@ def _nonpositive_part(x: np.ndarray) -> np.ndarray:
 
 # Arithmetic. Division's second rule is -out/b, i.e. -(a/b)/b: -a/b^2 would underflow b^2 for
 # tiny divisors (1e-170) and give -inf where the true value is finite.
-ADD = define_op("+", forward=operator.add, derivative=lambda a, b, out: (1.0, 1.0),
-                formula=("1", "1"))
-SUB = define_op("-", forward=operator.sub, derivative=lambda a, b, out: (1.0, -1.0),
-                formula=("1", "-1"))
+ADD = define_op("+", forward=operator.add, derivative=(1.0, 1.0), formula=("1", "1"))
+SUB = define_op("-", forward=operator.sub, derivative=(1.0, -1.0), formula=("1", "-1"))
 MUL = define_op("*", forward=operator.mul, derivative=lambda a, b, out: (b, a),
                 formula=("{b}", "{a}"))
 DIV = define_op("/", forward=operator.truediv, derivative=lambda a, b, out: (1.0 / b, -out / b),
                 formula=("1/{b}", "-{a}/{b}^2"))
-NEG = define_op("neg", forward=operator.neg, derivative=lambda x, out: -1.0, formula="-1")
+NEG = define_op("neg", forward=operator.neg, derivative=-1.0, formula="-1")
 POWER = define_op("**", forward=operator.pow,
                   derivative=lambda a, b, out: (_power_base_derivative(a, b),
                                                 _power_exponent_derivative(a, b, out)),
                   formula=("{b}*{a}^({b}-1)", "{out}*ln({a})"))
+def _power_formula(n: float) -> str:
+    """d(x^n)/dx = n x^(n-1) as text, written the short way for n - 1 = 0 or 1."""
+    if n == 1.0:
+        return "1"
+    if n == 2.0:
+        return "2*{x}"
+    return f"{n:g}*{{x}}^{n - 1:g}"
+
+
 POWER_OF_NUMBER = define_op(
     "**n", forward=lambda x, n: x ** n, derivative=lambda x, out, n: _power_derivative(x, n),
-    formula="{n}*{x}^({n}-1)", parameters={"n": 2.0}, display=lambda n: f"**{n:g}")
+    formula=_power_formula, parameters={"n": 2.0}, display=lambda n: f"**{n:g}")
 
 # Elementary functions.
 EXP = define_op("exp", forward=np.exp, scalar=_safe_exp, derivative=lambda x, out: out,
@@ -464,7 +495,8 @@ SIGMOID = define_op("sigmoid", forward=_array_sigmoid, scalar=_scalar_sigmoid,
                     kernel="sigmoid")
 RELU = define_op("relu", forward=lambda x: np.where(x <= 0, x.dtype.type(0), x),
                  scalar=lambda x: 0.0 if x <= 0.0 else x,
-                 derivative=lambda x, out: select(data_of(x) <= 0, 0.0, 1.0, x),
+                 derivative=lambda x, out: (0.0 if x <= 0.0 else 1.0) if type(x) is float
+                 else select(data_of(x) <= 0, 0.0, 1.0, x),
                  formula="[{x}>0]", kernel="relu")
 LEAKY_RELU = define_op(
     "leaky_relu",

@@ -153,6 +153,12 @@ class Tensor:
         """
         return tensor_custom_op.from_op(data, parents, op, backward, check_gradients)
 
+    @property
+    def rule(self) -> Optional["ops.Op"]:
+        """The declaration of the elementwise op that made this node (None for a leaf and for
+        the tensor ops that are not elementwise, such as matmul)."""
+        return getattr(self._vjp, "op", None)
+
     # -- array attributes ------------------------------------------------------------------
 
     @property

@@ -72,6 +72,7 @@ def _vector_jacobian_product(op: ops.Op) -> Any:
         return tuple(None if product is None else sum_to(product, x.shape)
                      for product, x in zip(products, inputs))
 
+    vector_jacobian_product.op = op  # the declaration, for the tracer and the drawings
     _PRODUCTS[id(op)] = vector_jacobian_product
     return vector_jacobian_product
 

@@ -8,57 +8,36 @@ steps backward applies, in its order, and no ``.grad`` is changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Union
 
 import numpy as np
 
+from autograd_core import ops
 from autograd_core.graph import backpropagate, topological_order
 
-# d(out)/d(parent_i) as text, for each op, from the name of the result (out) and of the
-# parents (a, b). Where the slide writes a derivative through the result, so does the rule:
-# sigmoid' = y(1 - y) for y = sigmoid(F), tanh' = 1 - y^2, exp' = y.
-# Ops not listed (e.g. tensor ops that register none) fall back to "d(out)/d(parent)".
-LOCAL_DERIVATIVE_FORMULAS: dict[str, Callable[..., tuple[str, ...]]] = {
-    "+": lambda out, a, b: ("1", "1"),
-    "-": lambda out, a, b: ("1", "-1"),
-    "*": lambda out, a, b: (b, a),
-    "/": lambda out, a, b: (f"1/{b}", f"-{a}/{b}^2"),
-    "neg": lambda out, a: ("-1",),
-    "**": lambda out, a, b: (f"{b}*{a}^({b}-1)", f"{out}*ln({a})"),
-    "exp": lambda out, a: (out,),
-    "log": lambda out, a: (f"1/{a}",),
-    "tanh": lambda out, a: (f"1-{out}^2",),
-    "sigmoid": lambda out, a: (f"{out}*(1-{out})",),
-    "relu": lambda out, a: (f"[{a}>0]",),
-    "leaky_relu": lambda out, a: (f"(1 if {a}>0 else slope)",),
-    "elu": lambda out, a: (f"(1 if {a}>0 else alpha*exp({a}))",),
-    "abs": lambda out, a: (f"sign({a})",),
-    "max": lambda out, a, b: (f"[{a}>{b}]", f"[{b}>{a}]"),
-}
+def local_derivative_formulas(op: Union[str, ops.Op], parent_names: list[str],
+                              out_name: str = "out") -> tuple[str, ...]:
+    """The local derivative d(out)/d(parent) of `op` for each parent, as text.
+
+    The text is the op's own: an `ops.Op` (or the name of a declared op) fills its declared
+    formula with the parents' and the result's names, as the slide writes it (sigmoid' =
+    y(1 - y) for y = sigmoid(F)); a tensor op gives its matrix-calculus form from
+    `ops.TENSOR_FORMULAS`. An op declared nowhere falls back to "d(op)/d(parent)"."""
+    rule = op if isinstance(op, ops.Op) else ops.OPS.get(op)
+    name = op.name if isinstance(op, ops.Op) else op
+    if rule is None and name.startswith("**") and len(name) > 2:  # a power's name, "**3"
+        rule = ops.POWER_OF_NUMBER.bind(n=float(name[2:]))
+    if rule is not None and rule.arity == len(parent_names):
+        return rule.formulas(parent_names, out_name)
+    matrix = ops.TENSOR_FORMULAS.get(name)
+    if matrix is not None and len(matrix) >= len(parent_names):
+        return matrix[:len(parent_names)]
+    return tuple(f"d({name})/d{parent}" for parent in parent_names)
 
 
-def local_derivative_formulas(op: str, parent_names: list[str], out_name: str = "out") -> tuple[str, ...]:
-    """The local derivative d(out)/d(parent) of `op` for each parent, as text."""
-    if op.startswith("**") and len(parent_names) == 1:  # power with a number exponent
-        return (_power_rule_text(float(op[2:]), parent_names[0]),)
-    rule = LOCAL_DERIVATIVE_FORMULAS.get(op)
-    if rule is None or rule.__code__.co_argcount != len(parent_names) + 1:
-        return tuple(f"d({op})/d{name}" for name in parent_names)
-    return rule(_grouped(out_name), *parent_names)
-
-
-def _power_rule_text(n: float, base: str) -> str:
-    """d(base^n)/d(base) = n*base^(n-1), written the short way for n - 1 = 0 or 1."""
-    if n == 1.0:
-        return "1"
-    if n == 2.0:
-        return f"2*{base}"
-    return f"{n:g}*{base}^{n - 1:g}"
-
-
-def _grouped(name: str) -> str:
-    """`name`, in parentheses if it is an expression that would otherwise read ambiguously."""
-    return name if name.isidentifier() or name.startswith("(") else f"({name})"
+def rule_of(node: Any) -> Union[ops.Op, str]:
+    """The declaration of the op that made `node` where it has one, else its op name."""
+    return getattr(node, "rule", None) or node.op
 
 
 _INFIX = {"+", "-", "*", "/", "**", "max"}
@@ -198,7 +177,7 @@ def trace_backward(root: Any, seed: Any = None) -> list[BackwardStep]:
     for index, (node, upstream, sent) in enumerate(applied, start=1):
         name = names[id(node)]
         parent_names = [names[id(parent)] for parent, _ in sent]
-        formulas = local_derivative_formulas(node.op, parent_names, name)
+        formulas = local_derivative_formulas(rule_of(node), parent_names, name)
         locals_ = getattr(node, "local_grads", None) or (None,) * len(sent)
         parents = []
         for (parent, contribution), parent_name, formula, local in zip(
