@@ -114,8 +114,7 @@ class Op:
     def on_arrays(self, *arrays: np.ndarray) -> np.ndarray:
         """The forward on float arrays: the Numba kernel when one is named and pays off."""
         if self.kernel is not None:
-            from autograd_core import kernels
-            return kernels.run_activation_forward(self, arrays[0])
+            return (_KERNELS or _load_kernels()).run_activation_forward(self, arrays[0])
         return np.asarray(self.array(*arrays))
 
     def local_derivatives(self, inputs: Sequence[Any], out: Any) -> tuple[Any, ...]:
@@ -130,8 +129,7 @@ class Op:
         """dL/d input_i = dL/dout * d out/d input_i on arrays (before any unbroadcast), for the
         inputs that need it; the kernel computes the product in one pass where there is one."""
         if self.kernel is not None:
-            from autograd_core import kernels
-            return (kernels.run_activation_backward(self, inputs[0], out, upstream),)
+            return ((_KERNELS or _load_kernels()).run_activation_backward(self, inputs[0], out, upstream),)
         locals_ = self.local_derivatives(inputs, out)
         return tuple(times(upstream, local) if need else None
                      for local, need in zip(locals_, needs))
@@ -178,6 +176,17 @@ class Op:
 
 
 _BOUND: dict[int, dict[tuple, Op]] = {}
+
+# autograd_core.kernels, once loaded: it imports this module (its references are the
+# declarations), so it is imported on first use rather than at the top.
+_KERNELS: Any = None
+
+
+def _load_kernels() -> Any:
+    global _KERNELS
+    from autograd_core import kernels
+    _KERNELS = kernels
+    return kernels
 
 
 def _with(function: Callable[..., Any], values: Mapping[str, float]) -> Callable[..., Any]:
@@ -247,8 +256,13 @@ def select(condition: Any, if_true: Any, if_false: Any, like: Any) -> Any:
     `if_false`, in the kind of `like`; a mask picks, it never multiplies, so an infinite or
     NaN branch that is not picked cannot leak into the result."""
     if isinstance(like, np.ndarray):
-        dtype = like.dtype
-        return np.where(condition, if_true, if_false).astype(dtype, copy=False)
+        if type(if_true) is float and type(if_false) is float and condition.shape == like.shape:
+            # A 0/1 mask stays boolean: multiplying by it is exact and keeps the float dtype.
+            if if_true == 0.0 and if_false == 1.0:
+                return ~condition
+            if if_true == 1.0 and if_false == 0.0:
+                return condition
+        return np.where(condition, if_true, if_false).astype(like.dtype, copy=False)
     apply = _APPLIERS.get(type(like))
     if apply is None:  # a float
         return float(if_true if condition else if_false)
@@ -493,7 +507,7 @@ TANH = define_op("tanh", forward=np.tanh, scalar=math.tanh,
 SIGMOID = define_op("sigmoid", forward=_array_sigmoid, scalar=_scalar_sigmoid,
                     derivative=lambda x, out: out * (1.0 - out), formula="{out}*(1-{out})",
                     kernel="sigmoid")
-RELU = define_op("relu", forward=lambda x: np.where(x <= 0, x.dtype.type(0), x),
+RELU = define_op("relu", forward=lambda x: np.maximum(x, x.dtype.type(0)),  # NaN stays NaN
                  scalar=lambda x: 0.0 if x <= 0.0 else x,
                  derivative=lambda x, out: (0.0 if x <= 0.0 else 1.0) if type(x) is float
                  else select(data_of(x) <= 0, 0.0, 1.0, x),

@@ -242,7 +242,12 @@ class Tensor:
         if vjp is None:
             return ()
         parents = self.parents
-        needs = [parent.requires_grad for parent in parents]
+        if len(parents) == 2:
+            needs: Sequence[bool] = (parents[0].requires_grad, parents[1].requires_grad)
+        elif len(parents) == 1:
+            needs = (parents[0].requires_grad,)
+        else:
+            needs = [parent.requires_grad for parent in parents]
         if create_graph:
             gradients = vjp(upstream, parents, self, needs)
         else:

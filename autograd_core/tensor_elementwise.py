@@ -25,10 +25,16 @@ _WORDS = {"+": ("add", "+"), "-": ("sub", "-"), "*": ("mul", "*"), "/": ("div", 
 def apply_elementwise(op: ops.Op, args: Sequence[Any]) -> Tensor:
     """The Tensor op(*args); numbers and arrays among `args` become constants of the first
     Tensor's dtype (a Value is refused with advice)."""
-    like = next(arg for arg in args if isinstance(arg, Tensor))
-    word = _WORDS.get(op.name, (op.name, ","))[0]
-    inputs = tuple(lift(arg, like, word) for arg in args)
-    arrays = tuple(tensor.data for tensor in inputs)
+    first = args[0]
+    if len(args) == 1 and type(first) is Tensor:  # the usual cases, without lifting
+        inputs, arrays = args, (first.data,)
+    elif len(args) == 2 and type(first) is Tensor and type(args[1]) is Tensor:
+        inputs, arrays = args, (first.data, args[1].data)
+    else:
+        like = next(arg for arg in args if isinstance(arg, Tensor))
+        word = _WORDS.get(op.name, (op.name, ","))[0]
+        inputs = tuple(lift(arg, like, word) for arg in args)
+        arrays = tuple(tensor.data for tensor in inputs)
     try:
         out = op.on_arrays(*arrays)
     except ValueError:
@@ -59,18 +65,22 @@ def _vector_jacobian_product(op: ops.Op) -> Any:
     if found is not None:
         return found
 
+    kernel = op.kernel is not None
+    times = ops.times
+
     def vector_jacobian_product(upstream: Any, inputs: Sequence[Any], out: Any,
                                 needs: Sequence[bool]) -> tuple:
         if type(upstream) is np.ndarray:
             if upstream.dtype != out.dtype:  # a float64 op followed this float32 one
                 upstream = upstream.astype(out.dtype)
-            products = op.vjp_on_arrays(upstream, inputs, out, needs)
-        else:
-            locals_ = op.local_derivatives(inputs, out)
-            products = tuple(ops.times(upstream, local) if need else None
-                             for local, need in zip(locals_, needs))
-        return tuple(None if product is None else sum_to(product, x.shape)
-                     for product, x in zip(products, inputs))
+            if kernel:
+                return op.vjp_on_arrays(upstream, inputs, out, needs)
+        locals_ = op.local_derivatives(inputs, out)
+        if len(inputs) == 1:
+            return (times(upstream, locals_[0]),)
+        a, b = inputs
+        return (sum_to(times(upstream, locals_[0]), a.shape) if needs[0] else None,
+                sum_to(times(upstream, locals_[1]), b.shape) if needs[1] else None)
 
     vector_jacobian_product.op = op  # the declaration, for the tracer and the drawings
     _PRODUCTS[id(op)] = vector_jacobian_product
