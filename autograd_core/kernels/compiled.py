@@ -5,7 +5,7 @@ by a hash of the *defining* file only, so a helper kept in another module could 
 without the cached kernels that inline it being recompiled. One file, one hash, no stale code.
 
 Why our own exp: Numba calls the C library's scalar exp/tanh, which cannot be vectorized,
-while numpy's are AVX-512; numba's math.tanh is ~10x slower than np.tanh here. The
+while numpy's are vectorized (SIMD) routines, several times faster (benchmarks/RESULTS.md). The
 polynomial exp below is plain arithmetic that LLVM vectorizes, accurate to about 1 ulp.
 
 Layout conventions: every array argument is C-contiguous and already has the output dtype;
@@ -39,7 +39,7 @@ REDUCE = {"contract", "reassoc"}
 
 # The parallel drivers' only parallel construct is their prange loop. Numba would otherwise
 # also turn array expressions such as `total[:] = 0` into parallel loops, each one more
-# fork-join; on this 2-core VM waking the worker thread costs 0.1-8 ms, so each one counts.
+# fork-join, and waking a sleeping worker thread is costly on a small shared machine.
 # (A function, not a constant: Numba pops the keys out of the dict it is given.)
 
 

@@ -1,26 +1,20 @@
 """Choosing numpy, the serial Numba kernel or the parallel one, and loading Numba lazily.
 
-THRESHOLDS[family] = (serial_from, parallel_from), in elements; None means never. Measured
-with `python benchmarks/bench_kernels.py --thresholds [--serial-only] [--dtype float32]` on
-the 2-core development VM (medians; row-wise kernels on (n/100, 100) matrices); float32
-crossovers were the same or lower. Why the numbers are what they are:
+THRESHOLDS[family] = (serial_from, parallel_from), in elements; None means never. They come
+from `python benchmarks/bench_kernels.py --thresholds [--serial-only] [--dtype float32]`; the
+measurements behind each number are in benchmarks/RESULTS.md ("Kernel dispatch thresholds").
+Why the numbers are what they are:
 
-- Serial kernels vs numpy: the references make several passes and allocate temporaries, so
-  a fused kernel wins from a few hundred elements (sigmoid, leaky_relu, elu, cross-entropy
-  from 64) to ~2-16k (relu, tanh/sigmoid backward, softmax backward, bias sums, where numpy
-  is one or two cheap passes already). We still never go below 4096: under that a call
-  gains < ~5 us, which does not repay importing Numba (~0.35 s) and loading the cached
-  kernels (~50 ms), let alone compiling them on a machine without a cache (2-5 s each), in
-  the small examples this library is mostly used for.
-- tanh forward: never. numpy's tanh is an AVX-512 routine; ours needs exp, an expm1
-  polynomial and a division and stays at 0.9-1.05x numpy at every size.
-- Parallel: never, on this machine. At 1e6 elements, called back to back, the parallel
-  kernels run 1.0-2.8x faster than the serial ones; called 2 ms after the previous call
-  (the worker thread has gone to sleep, as between kernel calls in training) 0.5-1.8x;
-  and whenever another process is running, each fork-join waits for a scheduler tick,
-  ~8 ms, 10-50x the serial kernel (this VM is shared, so that is common). The parallel
-  drivers stay available through kernel_mode("parallel"); on a machine with idle cores,
-  opt in per family, e.g. THRESHOLDS["cross_entropy"] = (4096, 1 << 20).
+- Serial kernels vs numpy: the references make several passes and allocate temporaries, so a
+  fused kernel wins from a few hundred to a few thousand elements. We still never go below
+  4096: under that a call gains a few microseconds, which does not repay importing Numba and
+  loading the cached kernels (let alone compiling them on a machine without a cache) in the
+  small examples this library is mostly used for.
+- tanh forward: never, where numpy's tanh is a vectorized routine as fast as our kernel.
+- Parallel: never by default. Waking a sleeping worker thread, or waiting for a scheduler
+  tick while another process runs, costs more than the parallel loop saves on shared 2-core
+  machines. The parallel drivers stay available through kernel_mode("parallel"); on a
+  machine with idle cores, opt in per family, e.g. THRESHOLDS["cross_entropy"] = (4096, 1 << 20).
 """
 
 from __future__ import annotations

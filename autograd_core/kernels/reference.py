@@ -50,10 +50,10 @@ SHORT_ROW = 16
 def _reduce(ufunc: np.ufunc, x: np.ndarray, axis: int) -> np.ndarray:
     """`ufunc` (np.add, np.maximum) reduced over `axis`, which is kept with length 1.
 
-    numpy reduces a short last axis one row at a time, about 30 ns a row: 5 us for the
-    max of a (150, 3) matrix. On a column-major copy of the same numbers it makes one
-    vectorised pass per column instead, 2-4x faster for rows of up to SHORT_ROW (and
-    slower beyond: measured on (150, C) and (4096, C) matrices, C = 2 .. 256)."""
+    numpy reduces a short last axis one row at a time, at a fixed cost per row; on a
+    column-major copy of the same numbers it makes one vectorised pass per column instead,
+    which is faster for rows of up to SHORT_ROW and slower beyond (measured in
+    benchmarks/RESULTS.md, "Measurements moved out of code comments")."""
     if axis == x.ndim - 1 and x.ndim >= 2 and x.shape[-1] <= SHORT_ROW:
         columns = np.asfortranarray(x.reshape(-1, x.shape[-1]))
         return ufunc.reduce(columns, axis=1).reshape(x.shape[:-1] + (1,))
