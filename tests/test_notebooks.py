@@ -26,6 +26,7 @@ NOTEBOOKS = [
     "04_iris_4443.ipynb",
     "05_regression_to_xor.ipynb",
     "06_tensor_path.ipynb",
+    "07_second_derivatives.ipynb",
 ]
 NOTEBOOK_BUDGET_S = 60  # each notebook runs top to bottom in under a minute (the budget)
 MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
