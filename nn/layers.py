@@ -116,9 +116,10 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
 def _ones(length: int, dtype: np.dtype) -> np.ndarray:
     """A read-only vector of `length` ones, made once per (length, dtype).
 
-    ``ones @ G`` is the column sum of G as one BLAS call: 2-3x faster than G.sum(axis=0)
-    for the short, wide gradients of small layers (1.5 us against 3 us for (150, 16)),
-    and about half of those 1.5 us would be spent allocating the ones."""
+    ``ones @ G`` is the column sum of G as one BLAS call, faster than G.sum(axis=0) for the
+    short, wide gradients of small layers; caching the ones saves allocating them on every
+    backward pass, a large part of that call's time (measurements: benchmarks/RESULTS.md,
+    "Measurements moved out of code comments")."""
     ones = np.ones(length, dtype)
     ones.flags.writeable = False
     return ones
