@@ -3,10 +3,10 @@
 from nn import losses, optim
 from nn.module import ModelFileError, Module
 from nn.optim import SGD, Adam, Optimizer
-from nn.scalar import MLP, Layer, Neuron
+from nn.scalar import MLP, Layer, Neuron, ScalarHistory, fit_scalar
 
-__all__ = ["Module", "ModelFileError", "Neuron", "Layer", "MLP", "SGD", "Adam", "Optimizer",
-           "losses", "optim"]
+__all__ = ["Module", "ModelFileError", "Neuron", "Layer", "MLP", "fit_scalar", "ScalarHistory",
+           "SGD", "Adam", "Optimizer", "losses", "optim"]
 
 # Tensor networks: layers, tensor losses and the training loop.
 from nn import tensor_losses, training  # noqa: E402
