@@ -1,12 +1,20 @@
-"""chainrule's neural networks: modules, layers, losses and optimizers."""
+"""chainrule's neural networks: modules, layers, losses, optimizers and training loops.
 
-from nn import losses, optim
+- the scalar side (`nn.scalar`): `Neuron`, `Layer`, `MLP` on Values, trained by `fit_scalar`;
+- the tensor side: `Linear`, `Sequential`, `TensorMLP` and the activation modules
+  (`nn.layers`), trained by `fit` (`nn.training`);
+- `nn.functional` (``from nn import functional as F``): torch.nn.functional's names, for
+  Tensors and for Values; `nn.losses` keeps the lecture's loss names (mse, sse, l1, ...);
+- `SGD` and `Adam` (`nn.optim`) update either side's parameters.
+"""
+
+from nn import functional, losses, optim
 from nn.module import ModelFileError, Module
 from nn.optim import SGD, Adam, Optimizer
 from nn.scalar import MLP, Layer, Neuron, ScalarHistory, fit_scalar
 
 __all__ = ["Module", "ModelFileError", "Neuron", "Layer", "MLP", "fit_scalar", "ScalarHistory",
-           "SGD", "Adam", "Optimizer", "losses", "optim"]
+           "SGD", "Adam", "Optimizer", "functional", "losses", "optim"]
 
 # Tensor networks: layers, tensor losses and the training loop.
 from nn import tensor_losses, training  # noqa: E402

@@ -1,75 +1,63 @@
-"""The public loss functions. Each one dispatches on its inputs' type: `autograd_core.Tensor`
-inputs go to `nn.tensor_losses`, everything else (Values, lists of them, numbers) to
-`nn.scalar_losses`. Both implement the same formulas, with the same reductions.
+"""The lecture's loss names, kept for existing code: ``nn.losses.mse``, ``.sse``, ``.l1``,
+``.binary_cross_entropy``, ``.binary_cross_entropy_with_logits``, ``.cross_entropy``, ``.hinge``.
+
+Each is its `nn.functional` loss with the lecture's reduction: the mean, except `sse` and
+`l1`, which are sums (PyTorch's ``l1_loss``, ``nn.functional.l1_loss``, is the mean). Like
+the functional ones, they take Tensors (either operand a Tensor) or the scalar side's Values
+and lists of Values. New code: ``from nn import functional as F``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-import autograd_core
-from nn import scalar_losses
-
-
-def _implementation(name: str, *operands: Any) -> Callable[..., Any]:
-    """The scalar or the tensor version of loss `name`, chosen by the operands' types."""
-    tensor_type = getattr(autograd_core, "Tensor", None)
-    if tensor_type is None or not any(isinstance(x, tensor_type) for x in operands):
-        return getattr(scalar_losses, name)
-    # Imported here: the tensor losses are optional for scalar users and import the tensor engine.
-    try:
-        from nn import tensor_losses
-    except ImportError as error:
-        raise NotImplementedError(f"{name}: Tensor inputs need nn.tensor_losses, which cannot be "
-                                  f"imported ({error})") from error
-    try:
-        return getattr(tensor_losses, name)
-    except AttributeError:
-        raise NotImplementedError(f"{name}: nn.tensor_losses has no {name} for Tensor inputs") from None
+from nn import functional as F
+from nn.functional import LossResult, Operand
 
 
-def mse(prediction: Any, target: Any) -> Any:
+def mse(prediction: Operand, target: Operand) -> LossResult:
     """Mean squared error: L = (1/n) sum_i (p_i - t_i)^2.   dL/dp_i = 2 (p_i - t_i) / n."""
-    return _implementation("mse", prediction, target)(prediction, target)
+    return F.SQUARED_ERROR.apply(prediction, target, "mean", "mse")
 
 
-def sse(prediction: Any, target: Any) -> Any:
+def sse(prediction: Operand, target: Operand) -> LossResult:
     """Sum of squared errors: L = sum_i (p_i - t_i)^2.   dL/dp_i = 2 (p_i - t_i)."""
-    return _implementation("sse", prediction, target)(prediction, target)
+    return F.SQUARED_ERROR.apply(prediction, target, "sum", "sse")
 
 
-def l1(prediction: Any, target: Any) -> Any:
-    """Sum of absolute residuals: L = sum_i |p_i - t_i|.   dL/dp_i = sign(p_i - t_i)."""
-    return _implementation("l1", prediction, target)(prediction, target)
+def l1(prediction: Operand, target: Operand) -> LossResult:
+    """Sum of absolute residuals: L = sum_i |p_i - t_i|.   dL/dp_i = sign(p_i - t_i) (0 at 0)."""
+    return F.ABSOLUTE_ERROR.apply(prediction, target, "sum", "l1")
 
 
-def binary_cross_entropy(probability: Any, target: Any) -> Any:
-    """Mean of -[t log h + (1 - t) log(1 - h)] for probabilities h in (0, 1).
+def binary_cross_entropy(probability: Operand, target: Operand) -> LossResult:
+    """Mean of -[t log h + (1 - t) log(1 - h)] for probabilities h, each log clamped at -100.
 
-    dL/dh_i = (h_i - t_i) / (h_i (1 - h_i)) / n.
+    dL/dh_i = (h_i - t_i) / max(h_i (1 - h_i), float32(1e-12)) / n.
     """
-    return _implementation("binary_cross_entropy", probability, target)(probability, target)
+    return F.BINARY_CROSS_ENTROPY.apply(probability, target, "mean", "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(logit: Any, target: Any) -> Any:
+def binary_cross_entropy_with_logits(logit: Operand, target: Operand) -> LossResult:
     """Mean of log(1 + e^z) - t z (binary cross-entropy of sigmoid(z)), computed stably.
 
     dL/dz_i = (sigmoid(z_i) - t_i) / n.
     """
-    return _implementation("binary_cross_entropy_with_logits", logit, target)(logit, target)
+    return F.BINARY_CROSS_ENTROPY_WITH_LOGITS.apply(logit, target, "mean",
+                                                    "binary_cross_entropy_with_logits")
 
 
-def cross_entropy(logits: Any, target: Any) -> Any:
+def cross_entropy(logits: Any, target: Any) -> LossResult:
     """L = -sum_k t_k log softmax(z)_k (mean over a batch); target: class index or probabilities.
 
     dL/dz_k = softmax(z)_k - t_k for a target distribution t.
     """
-    return _implementation("cross_entropy", logits, target)(logits, target)
+    return F.CROSS_ENTROPY.apply(logits, target, "mean", "cross_entropy")
 
 
-def hinge(score: Any, target: Any) -> Any:
+def hinge(score: Operand, target: Operand) -> LossResult:
     """Mean of max(0, 1 - y_i s_i) for labels y_i in {-1, +1}.   dL/ds_i = -y_i / n where 1 - y_i s_i > 0."""
-    return _implementation("hinge", score, target)(score, target)
+    return F.HINGE.apply(score, target, "mean", "hinge")
 
 
 __all__ = ["mse", "sse", "l1", "binary_cross_entropy", "binary_cross_entropy_with_logits",

@@ -295,24 +295,24 @@ def train_iris(seed: int = 0, epochs: int = 100, hidden: Sequence[int] = (16, 16
     """Train a tensor MLP on Fisher's iris; returns ``(model, history, test_accuracy)``.
 
     Recipe: a stratified split holding out `test_size` of the 150 samples (seeded), features
-    standardized with statistics of the training part only, ``tensor_mlp([4, *hidden, 3])``
+    standardized with statistics of the training part only, ``TensorMLP([4, *hidden, 3])``
     with ReLU, cross-entropy on the logits, Adam(lr), shuffled mini-batches. The held-out
     part is the validation data in the history, and is never trained on.
     """
     # Imported here so that nn.training does not import the loss and optimizer modules at load.
-    from nn import tensor_losses
-    from nn.layers import tensor_mlp
+    from nn.functional import cross_entropy
+    from nn.layers import TensorMLP
     from nn.optim import Adam
 
     X, y, _ = load_iris()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=seed, stratify=True)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    model = tensor_mlp([X.shape[1], *hidden, 3], activation="relu", seed=seed)
+    model = TensorMLP([X.shape[1], *hidden, 3], activation="relu", seed=seed)
     optimizer = Adam(model.parameters(), lr=lr)
-    history = fit(model, tensor_losses.cross_entropy, optimizer, (X_train, y_train), epochs,
+    history = fit(model, cross_entropy, optimizer, (X_train, y_train), epochs,
                   batch_size=batch_size, validation_data=(X_test, y_test), progress=progress, seed=seed)
-    test_accuracy = evaluate(model, tensor_losses.cross_entropy, X_test, y_test)["accuracy"]
+    test_accuracy = evaluate(model, cross_entropy, X_test, y_test)["accuracy"]
     return model, history, test_accuracy
 
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from autograd_core import Tensor, no_grad
-from nn import tensor_losses
+from nn import functional as F
 from nn.layers import (ELU, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh,
-                       TensorMLP, linear, tensor_mlp)
+                       TensorMLP, linear)
 from nn.module import ModelFileError, Module
 from oracles import torch_linear, torch_twin
 
@@ -137,10 +137,10 @@ def test_linear_float32():
 
 
 def test_the_graph_is_freed_without_the_cycle_collector():
-    model = tensor_mlp([3, 4, 2], seed=0)
+    model = TensorMLP([3, 4, 2], seed=0)
     gc.disable()
     try:
-        loss = tensor_losses.cross_entropy(model(np.ones((2, 3))), np.array([0, 1]))
+        loss = F.cross_entropy(model(np.ones((2, 3))), np.array([0, 1]))
         loss.backward()
         output = weakref.ref(loss)
         del loss
@@ -210,7 +210,7 @@ def test_sequential_refuses_what_is_not_a_module():
 
 
 def test_tensor_mlp_builds_linear_layers_with_activations_between():
-    model = tensor_mlp([4, 16, 16, 3], activation="tanh", output_activation="softmax", seed=0)
+    model = TensorMLP([4, 16, 16, 3], activation="tanh", output_activation="softmax", seed=0)
     assert isinstance(model, TensorMLP) and isinstance(model, Module)
     kinds = [type(layer) for layer in model]
     assert kinds == [Linear, Tanh, Linear, Tanh, Linear, Softmax]
@@ -218,18 +218,18 @@ def test_tensor_mlp_builds_linear_layers_with_activations_between():
     assert len(model.parameters()) == 6
     assert model.config() == {"sizes": [4, 16, 16, 3], "activation": "tanh", "output_activation": "softmax",
                               "dtype": "float64"}
-    same = tensor_mlp([4, 16, 16, 3], activation="tanh", output_activation="softmax", seed=0)
+    same = TensorMLP([4, 16, 16, 3], activation="tanh", output_activation="softmax", seed=0)
     for (_, a), (_, b) in zip(model.named_parameters(), same.named_parameters()):
         np.testing.assert_array_equal(a.data, b.data)
-    assert [type(layer) for layer in tensor_mlp([2, 1])] == [Linear]
+    assert [type(layer) for layer in TensorMLP([2, 1])] == [Linear]
 
 
 def test_tensor_mlp_matches_torch_forward_and_backward():
-    model = tensor_mlp([4, 16, 16, 3], activation="elu", seed=3)
+    model = TensorMLP([4, 16, 16, 3], activation="elu", seed=3)
     twin = torch_twin(model)
     inputs = np.random.default_rng(1).normal(size=(10, 4))
     labels = np.array([0, 1, 2, 1, 0, 2, 2, 1, 0, 0])
-    loss = tensor_losses.cross_entropy(model(inputs), labels)
+    loss = F.cross_entropy(model(inputs), labels)
     loss.backward()
     expected = torch.nn.functional.cross_entropy(twin(torch.from_numpy(inputs)), torch.from_numpy(labels))
     expected.backward()
@@ -240,19 +240,19 @@ def test_tensor_mlp_matches_torch_forward_and_backward():
 
 def test_tensor_mlp_errors():
     with pytest.raises(ValueError, match="at least the input and output sizes"):
-        tensor_mlp([4])
+        TensorMLP([4])
     with pytest.raises(ValueError, match=r"sizes\[1\] must be a positive int, got 0"):
-        tensor_mlp([4, 0, 3])
+        TensorMLP([4, 0, 3])
     with pytest.raises(ValueError, match="unknown activation 'swish'; valid activations: identity, relu"):
-        tensor_mlp([4, 3], activation="swish")
+        TensorMLP([4, 3], activation="swish")
     with pytest.raises(ValueError, match="unknown activation 'soft'"):
-        tensor_mlp([4, 3], output_activation="soft")
+        TensorMLP([4, 3], output_activation="soft")
 
 
 # -- Module features on tensor models -------------------------------------------------------------------
 
 def test_zero_grad_train_eval_and_parameters():
-    model = tensor_mlp([3, 5, 2], seed=0)
+    model = TensorMLP([3, 5, 2], seed=0)
     model(np.ones((4, 3))).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()
@@ -265,26 +265,26 @@ def test_zero_grad_train_eval_and_parameters():
 
 
 def test_state_dict_is_a_copy_and_load_state_dict_restores():
-    model = tensor_mlp([3, 5, 2], seed=0)
+    model = TensorMLP([3, 5, 2], seed=0)
     state = model.state_dict()
     assert list(state) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
     state["layers.0.weight"][:] = 0.0
     assert not np.all(model[0].weight.data == 0.0)
-    other = tensor_mlp([3, 5, 2], seed=1)
+    other = TensorMLP([3, 5, 2], seed=1)
     other.load_state_dict(model.state_dict())
     x = np.random.default_rng(0).normal(size=(4, 3))
     np.testing.assert_array_equal(other(x).data, model(x).data)
 
 
 def test_save_load_round_trip_is_bit_for_bit(tmp_path):
-    model = tensor_mlp([4, 8, 3], activation="leaky_relu", seed=0)
+    model = TensorMLP([4, 8, 3], activation="leaky_relu", seed=0)
     with no_grad():
         model[0].weight.data[0, 0] = np.nextafter(1.0, 2.0)  # a value text formats would round
     path = tmp_path / "model.npz"
     model.save(path)
     rebuilt = TensorMLP.load(path)
     assert isinstance(rebuilt, TensorMLP) and rebuilt.config() == model.config()
-    into = tensor_mlp([4, 8, 3], activation="leaky_relu", seed=5).load(path)
+    into = TensorMLP([4, 8, 3], activation="leaky_relu", seed=5).load(path)
     for loaded in (rebuilt, into):
         for (name, a), (other_name, b) in zip(model.named_parameters(), loaded.named_parameters()):
             assert name == other_name and a.data.dtype == b.data.dtype
@@ -293,7 +293,7 @@ def test_save_load_round_trip_is_bit_for_bit(tmp_path):
 
 
 def test_load_refuses_truncated_and_foreign_files(tmp_path):
-    model = tensor_mlp([4, 8, 3], seed=0)
+    model = TensorMLP([4, 8, 3], seed=0)
     path = tmp_path / "model.npz"
     model.save(path)
     truncated = tmp_path / "truncated.npz"
@@ -313,7 +313,7 @@ def test_load_refuses_truncated_and_foreign_files(tmp_path):
 
 
 def test_load_refuses_missing_unexpected_and_misshapen_parameters(tmp_path):
-    model = tensor_mlp([4, 8, 3], seed=0)
+    model = TensorMLP([4, 8, 3], seed=0)
     state = model.state_dict()
     missing = dict(state)
     del missing["layers.2.bias"]
@@ -321,7 +321,7 @@ def test_load_refuses_missing_unexpected_and_misshapen_parameters(tmp_path):
         model.load_state_dict(missing)
     with pytest.raises(ValueError, match=r"unexpected keys: \['layers.9.weight'\]"):
         model.load_state_dict({**state, "layers.9.weight": np.zeros(2)})
-    wider = tensor_mlp([4, 9, 3], seed=0)
+    wider = TensorMLP([4, 9, 3], seed=0)
     path = tmp_path / "wider.npz"
     wider.save(path)
     before = model[0].weight.data.copy()
@@ -334,12 +334,12 @@ def test_load_refuses_missing_unexpected_and_misshapen_parameters(tmp_path):
 
 
 def test_tensor_mlp_takes_activations_with_a_parameter():
-    model = tensor_mlp([2, 4, 1], activation="leaky_relu(0.1)", seed=3)
+    model = TensorMLP([2, 4, 1], activation="leaky_relu(0.1)", seed=3)
     assert [type(m).__name__ for m in model] == ["Linear", "LeakyReLU", "Linear"]
     assert model[1].negative_slope == 0.1
     x = np.array([[1.0, -2.0], [-3.0, 0.5]])
     expected = torch_twin(model)(torch.tensor(x)).detach().numpy()  # torch.nn.LeakyReLU(0.1)
     np.testing.assert_allclose(model(Tensor(x)).data, expected, rtol=1e-14)
-    assert type(tensor_mlp([2, 1], output_activation="elu(0.5)")[-1]).__name__ == "ELU"
+    assert type(TensorMLP([2, 1], output_activation="elu(0.5)")[-1]).__name__ == "ELU"
     with pytest.raises(ValueError, match="activation 'relu' takes no parameter"):
-        tensor_mlp([2, 1], activation="relu(2)")
+        TensorMLP([2, 1], activation="relu(2)")

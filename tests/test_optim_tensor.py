@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from autograd_core import Tensor
-from nn import tensor_losses
-from nn.layers import tensor_mlp
+from nn import functional as F
+from nn.layers import TensorMLP
 from nn.optim import SGD, Adam
 from oracles import torch_twin
 
@@ -31,12 +31,12 @@ def batches():
      lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05)),
 ], ids=["sgd", "sgd-momentum", "sgd-momentum-decay", "adam", "adam-decay"])
 def test_ten_steps_match_torch_optim(ours, theirs):
-    model = tensor_mlp([4, 8, 8, 3], seed=0)
+    model = TensorMLP([4, 8, 8, 3], seed=0)
     twin = torch_twin(model)
     optimizer, reference = ours(model.parameters()), theirs(twin.parameters())
     for features, labels in batches():
         optimizer.zero_grad()
-        loss = tensor_losses.cross_entropy(model(Tensor(features)), labels)
+        loss = F.cross_entropy(model(Tensor(features)), labels)
         loss.backward()
         optimizer.step()
         reference.zero_grad()
@@ -51,7 +51,7 @@ def test_ten_steps_match_torch_optim(ours, theirs):
 
 
 def test_a_parameter_without_gradient_is_left_alone_like_torch():
-    model = tensor_mlp([2, 3, 1], seed=0)
+    model = TensorMLP([2, 3, 1], seed=0)
     frozen = model[2].bias
     before = frozen.data.copy()
     optimizer = Adam(model.parameters(), lr=0.1)

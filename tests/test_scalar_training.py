@@ -9,6 +9,7 @@ import torch
 
 import nn
 from nn import MLP, SGD, fit_scalar, losses
+from nn import functional as F
 
 XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_LABELS = [0, 1, 1, 0]
@@ -39,7 +40,7 @@ def test_fit_scalar_trains_like_a_torch_twin_full_batch():
         twin_optimizer.step()
         expected_losses.append(loss.item())
     epochs_seen = []
-    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, losses.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
+    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
                          epochs=5, on_epoch=lambda epoch, loss, accuracy: epochs_seen.append(epoch))
     # Each epoch's loss is the mean of the per-sample losses before that epoch's update.
     np.testing.assert_allclose(history.loss, expected_losses, rtol=1e-12)
@@ -74,6 +75,7 @@ def test_fit_scalar_errors(call, message):
 
 def test_the_scalar_side_is_one_subpackage_with_the_old_import_paths_kept():
     from nn.scalar import Layer, Neuron, ScalarHistory
+    from nn.scalar import losses as scalar_losses
     from nn.scalar.modules import MLP as ModulesMLP
     from nn.scalar.training import fit_scalar as training_fit_scalar
     from nn.scalar_training import fit_scalar as old_fit_scalar
@@ -81,3 +83,4 @@ def test_the_scalar_side_is_one_subpackage_with_the_old_import_paths_kept():
     assert nn.MLP is nn.scalar.MLP is ModulesMLP
     assert nn.Layer is Layer and nn.Neuron is Neuron and nn.ScalarHistory is ScalarHistory
     assert nn.fit_scalar is training_fit_scalar is old_fit_scalar
+    assert scalar_losses.hinge([0.5], [1.0]).data == 0.5  # max(0, 1 - 0.5)

@@ -1,4 +1,6 @@
-"""Tensor losses against PyTorch float64 (values and gradients), hand numbers, and their errors."""
+"""The lecture's loss names on Tensors (`nn.tensor_losses`, and `nn.losses` given Tensors) against
+PyTorch float64 (values and gradients), hand numbers, and their errors. The torch-named
+functions, every reduction and both dtypes are in tests/test_functional.py."""
 
 from __future__ import annotations
 
@@ -321,36 +323,36 @@ def test_shape_mismatch_names_both_shapes(loss):
 
 
 def test_non_finite_and_empty_inputs_are_refused():
-    with pytest.raises(ValueError, match="mse: prediction contains nan"):
+    with pytest.raises(ValueError, match="mse: input contains nan"):
         L.mse(Tensor([np.nan, 1.0]), Tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="sse: target contains nan or inf"):
         L.sse(Tensor([0.0, 1.0]), Tensor([np.inf, 1.0]))
-    with pytest.raises(ValueError, match="l1: prediction and target are empty"):
+    with pytest.raises(ValueError, match="l1: input and target are empty"):
         L.l1(Tensor(np.zeros(0)), Tensor(np.zeros(0)))
-    with pytest.raises(ValueError, match="cross_entropy: logits contains nan"):
+    with pytest.raises(ValueError, match="cross_entropy: input contains nan"):
         L.cross_entropy(Tensor([[np.nan, 1.0]]), np.array([0]))
 
 
 def test_dtype_mismatch_and_non_numbers_are_refused():
-    with pytest.raises(TypeError, match="mse: prediction has dtype float64 but target has dtype float32"):
+    with pytest.raises(TypeError, match="mse: input has dtype float64 but target has dtype float32"):
         L.mse(Tensor([1.0]), Tensor([1.0], dtype=np.float32))
     with pytest.raises(TypeError, match="mse: target must be a Tensor or an array of numbers"):
         L.mse(Tensor([1.0]), "one")
 
 
 def test_binary_cross_entropy_domain_errors():
-    with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\], got 1.5.*with_logits"):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], but element 1 is 1.5.*with_logits"):
         L.binary_cross_entropy(Tensor([0.5, 1.5]), Tensor([1.0, 1.0]))
-    with pytest.raises(ValueError, match=r"probabilities must lie in \[0, 1\], got -0.25"):
-        L.binary_cross_entropy(Tensor([-0.25, 0.5]), Tensor([1.0, 1.0]))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy: targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], but element \(1, 0\) is -0.25"):
+        L.binary_cross_entropy(Tensor([[0.5], [-0.25]]), Tensor([[1.0], [1.0]]))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: target must lie in \[0, 1\], but element 1 is 2.0"):
         L.binary_cross_entropy(Tensor([0.5, 0.5]), Tensor([1.0, 2.0]))
-    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits: target must lie in \[0, 1\]"):
         L.binary_cross_entropy_with_logits(Tensor([0.5]), Tensor([-1.0]))
 
 
 def test_hinge_refuses_zero_one_labels():
-    with pytest.raises(ValueError, match=r"hinge: labels must be -1 or \+1, got 0.0 .*2 \* y - 1"):
+    with pytest.raises(ValueError, match=r"hinge: target must hold labels -1 or \+1, but element 0 is 0.0 .*2 \* y - 1"):
         L.hinge(Tensor([0.5, 0.5]), Tensor([0.0, 1.0]))
 
 
@@ -374,7 +376,7 @@ def test_cross_entropy_target_errors(labels, error, message):
 
 
 def test_cross_entropy_logit_shape_errors():
-    with pytest.raises(ValueError, match=r"logits must have shape \(n, C\).*got \(2, 3, 1\)"):
+    with pytest.raises(ValueError, match=r"input must have shape \(n, C\).*got \(2, 3, 1\)"):
         L.cross_entropy(Tensor(np.zeros((2, 3, 1))), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         L.cross_entropy(Tensor(np.zeros(3)), 3)

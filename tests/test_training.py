@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from nn import tensor_losses
+from nn import functional as F
 from nn.data import DataLoader, make_xor
-from nn.layers import tensor_mlp
+from nn.layers import TensorMLP
 from nn.optim import SGD, Adam
 from nn.training import History, accuracy, evaluate, fit, train_iris
 from oracles import torch_twin
@@ -39,7 +39,7 @@ def test_accuracy_by_hand():
 
 def test_fit_with_mini_batches_equals_a_torch_loop_over_the_same_batches():
     X, y = blobs()
-    model = tensor_mlp([2, 6, 3], activation="tanh", seed=0)
+    model = TensorMLP([2, 6, 3], activation="tanh", seed=0)
     twin = torch_twin(model)
     reference = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
     expected_losses = []
@@ -53,7 +53,7 @@ def test_fit_with_mini_batches_equals_a_torch_loop_over_the_same_batches():
             reference.step()
             total += loss.item() * len(X_batch)
         expected_losses.append(total / len(X))
-    history = fit(model, tensor_losses.cross_entropy, SGD(model.parameters(), lr=0.1, momentum=0.9),
+    history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1, momentum=0.9),
                   DataLoader(X, y, 8, seed=3), epochs=4, progress=False)
     np.testing.assert_allclose(history.loss, expected_losses, rtol=1e-12)
     for parameter, twin_parameter in zip(model.parameters(), twin.parameters()):
@@ -62,10 +62,10 @@ def test_fit_with_mini_batches_equals_a_torch_loop_over_the_same_batches():
 
 def test_full_batch_fit_records_the_loss_before_each_update():
     X, y = blobs()
-    model = tensor_mlp([2, 4, 3], seed=1)
+    model = TensorMLP([2, 4, 3], seed=1)
     twin = torch_twin(model)
     twin[1] = torch.nn.ReLU()
-    history = fit(model, tensor_losses.cross_entropy, SGD(model.parameters(), lr=0.5), (X, y), epochs=3,
+    history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.5), (X, y), epochs=3,
                   progress=False)
     reference = torch.optim.SGD(twin.parameters(), lr=0.5)
     for epoch in range(3):
@@ -83,18 +83,18 @@ def test_full_batch_fit_records_the_loss_before_each_update():
 
 def test_validation_history_and_custom_metrics():
     X, y = blobs(40)
-    model = tensor_mlp([2, 8, 3], seed=0)
+    model = TensorMLP([2, 8, 3], seed=0)
 
     def error_rate(outputs, targets):
         return 1.0 - float(np.mean(outputs.argmax(axis=1) == targets))
 
     seen = []
-    history = fit(model, tensor_losses.cross_entropy, Adam(model.parameters(), lr=0.05), (X[:30], y[:30]),
+    history = fit(model, F.cross_entropy, Adam(model.parameters(), lr=0.05), (X[:30], y[:30]),
                   epochs=5, batch_size=10, validation_data=(X[30:], y[30:]), progress=False,
                   metrics=("accuracy", error_rate), on_epoch=lambda epoch, h: seen.append((epoch, h.epochs)))
     assert seen == [(epoch, epoch) for epoch in range(1, 6)]
     assert len(history.val_loss) == len(history.val_accuracy) == len(history.metrics["error_rate"]) == 5
-    final = evaluate(model, tensor_losses.cross_entropy, X[30:], y[30:], metrics=("accuracy", error_rate))
+    final = evaluate(model, F.cross_entropy, X[30:], y[30:], metrics=("accuracy", error_rate))
     assert history.val_loss[-1] == final["loss"] and history.val_accuracy[-1] == final["accuracy"]
     assert final["error_rate"] == pytest.approx(1.0 - final["accuracy"])
     with pytest.raises(KeyError, match="History.metrics has no 'accuracy'"):
@@ -103,16 +103,16 @@ def test_validation_history_and_custom_metrics():
 
 def test_evaluate_builds_no_graph_and_restores_the_mode():
     X, y = blobs()
-    model = tensor_mlp([2, 4, 3], seed=0)
+    model = TensorMLP([2, 4, 3], seed=0)
     twin = torch_twin(model)
     twin[1] = torch.nn.ReLU()
-    scores = evaluate(model, tensor_losses.cross_entropy, X, y)
+    scores = evaluate(model, F.cross_entropy, X, y)
     expected = torch.nn.functional.cross_entropy(twin(torch.from_numpy(X)), torch.from_numpy(y)).item()
     assert scores["loss"] == pytest.approx(expected, rel=1e-13)
     assert all(parameter.grad is None for parameter in model.parameters())
     assert model.training
     model.eval()
-    evaluate(model, tensor_losses.cross_entropy, X, y)
+    evaluate(model, F.cross_entropy, X, y)
     assert not model.training
 
 
@@ -121,10 +121,10 @@ def test_evaluate_builds_no_graph_and_restores_the_mode():
 def test_xor_trains_to_full_accuracy():
     X, y = make_xor()
     targets = y.reshape(-1, 1).astype(np.float64)
-    model = tensor_mlp([2, 8, 1], activation="tanh", seed=0)
-    history = fit(model, tensor_losses.binary_cross_entropy_with_logits, Adam(model.parameters(), lr=0.05),
+    model = TensorMLP([2, 8, 1], activation="tanh", seed=0)
+    history = fit(model, F.binary_cross_entropy_with_logits, Adam(model.parameters(), lr=0.05),
                   (X, targets), epochs=200, progress=False, threshold=0.0)
-    scores = evaluate(model, tensor_losses.binary_cross_entropy_with_logits, X, targets, threshold=0.0)
+    scores = evaluate(model, F.binary_cross_entropy_with_logits, X, targets, threshold=0.0)
     assert scores["accuracy"] == 1.0
     assert history.loss[-1] < history.loss[0] / 10
 
@@ -149,12 +149,12 @@ def test_chainrule_train_iris_prints_the_test_accuracy():
 
 def test_progress_bar_is_off_when_stdout_is_not_a_terminal_and_on_when_asked(capsys):
     X, y = blobs(10)
-    model = tensor_mlp([2, 3, 3], seed=0)
+    model = TensorMLP([2, 3, 3], seed=0)
     optimizer = SGD(model.parameters(), lr=0.1)
-    fit(model, tensor_losses.cross_entropy, optimizer, (X, y), epochs=2)  # pytest's stdout is no terminal
-    fit(model, tensor_losses.cross_entropy, optimizer, (X, y), epochs=2, progress=False)
+    fit(model, F.cross_entropy, optimizer, (X, y), epochs=2)  # pytest's stdout is no terminal
+    fit(model, F.cross_entropy, optimizer, (X, y), epochs=2, progress=False)
     assert capsys.readouterr().out == ""
-    fit(model, tensor_losses.cross_entropy, optimizer, (X, y), epochs=2, progress=True)
+    fit(model, F.cross_entropy, optimizer, (X, y), epochs=2, progress=True)
     assert "fit" in capsys.readouterr().out
 
 
@@ -162,9 +162,9 @@ def test_progress_bar_is_off_when_stdout_is_not_a_terminal_and_on_when_asked(cap
 
 def test_fit_errors():
     X, y = blobs(10)
-    model = tensor_mlp([2, 3, 3], seed=0)
+    model = TensorMLP([2, 3, 3], seed=0)
     optimizer = SGD(model.parameters(), lr=0.1)
-    loss = tensor_losses.cross_entropy
+    loss = F.cross_entropy
     with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
         fit(model, loss, optimizer, (X, y), epochs=0)
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
@@ -188,8 +188,8 @@ def test_fit_errors():
 def test_a_diverging_loss_stops_training_with_a_clear_error():
     X = np.array([[1.0], [2.0], [3.0]])
     targets = np.array([[2.0], [4.0], [6.0]])
-    model = tensor_mlp([1, 1], seed=0)
+    model = TensorMLP([1, 1], seed=0)
     with pytest.raises(FloatingPointError, match="epoch .*, batch 1: the loss is (inf|nan); training diverged"):
         with np.errstate(over="ignore", invalid="ignore"):
-            fit(model, tensor_losses.mse, SGD(model.parameters(), lr=10.0), (X, targets), epochs=500,
+            fit(model, F.mse_loss, SGD(model.parameters(), lr=10.0), (X, targets), epochs=500,
                 progress=False, metrics=())
