@@ -242,12 +242,15 @@ def data_of(x: Any) -> Any:
 
 
 def times(upstream: Any, local: Any) -> Any:
-    """upstream * local, skipping the product where the local derivative is the number 1 or -1."""
+    """upstream * local, skipping the product where the local derivative is the number 1 or -1,
+    or where the upstream gradient is the constant seed 1 of a scalar backward."""
     if type(local) is float or type(local) is int:
         if local == 1:
             return upstream
         if local == -1:
             return -upstream
+    elif getattr(upstream, "is_constant", False) and upstream.data == 1.0:
+        return local
     return upstream * local
 
 
