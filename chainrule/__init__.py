@@ -10,8 +10,11 @@
 This package is the library's face; the work lives in three packages it re-exports:
 
 - `autograd_core`: the engine. Its main names are available here directly: `Value`, `Tensor`,
-  `no_grad`, `is_grad_enabled`, `trace_backward`, `gradcheck`, `GradcheckError`, `backpropagate`,
-  `topological_order`, `zero_grad`, `concatenate`, `stack`, `where`.
+  `no_grad`, `enable_grad`, `is_grad_enabled`, `trace_backward`, `gradcheck`, `gradgradcheck`,
+  `GradcheckError`, `backpropagate`, `topological_order`, `zero_grad`, `concatenate`, `stack`,
+  `where`; gradients of gradients: `grad`, `jacobian`, `hessian`, `hvp`; the op table:
+  `define_op`, `ops`, and the generic functions `exp`, `log`, `tanh`, `sigmoid`, `relu`,
+  `leaky_relu`, `elu`, `absolute`, `maximum` (each takes a float, an array, a Value or a Tensor).
 - `nn` (as `chainrule.nn`): modules, layers, losses, optimizers, data and training loops.
 - `viz` (as `chainrule.viz`): gradient graphs, the backward stepper and its player, plots.
 
@@ -25,9 +28,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from autograd_core import (GradcheckError, Tensor, Value, backpropagate, concatenate, gradcheck,
-                           is_grad_enabled, no_grad, stack, topological_order, trace_backward, where,
-                           zero_grad)
+from autograd_core import (GradcheckError, Tensor, Value, absolute, backpropagate, concatenate,
+                           define_op, elu, enable_grad, exp, grad, gradcheck, gradgradcheck,
+                           hessian, hvp, is_grad_enabled, jacobian, leaky_relu, log, maximum,
+                           no_grad, ops, relu, sigmoid, stack, tanh, topological_order,
+                           trace_backward, where, zero_grad)
 
 # The single source of the version: pyproject.toml reads it from here
 # ([tool.setuptools.dynamic] version = {attr = "chainrule.__version__"}).
@@ -38,8 +43,10 @@ _LAZY_MODULES = {"nn": "nn", "viz": "viz", "w52": "chainrule.w52", "cli": "chain
 
 __all__ = [
     "__version__",
-    "Value", "Tensor", "no_grad", "is_grad_enabled", "trace_backward", "gradcheck", "GradcheckError",
-    "backpropagate", "topological_order", "zero_grad", "concatenate", "stack", "where",
+    "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "trace_backward", "gradcheck",
+    "gradgradcheck", "GradcheckError", "backpropagate", "topological_order", "zero_grad",
+    "concatenate", "stack", "where", "grad", "jacobian", "hessian", "hvp", "define_op", "ops",
+    "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "absolute", "maximum",
     "nn", "viz",
 ]
 
