@@ -19,9 +19,9 @@ __all__ = ["Module", "ModelFileError", "Neuron", "Layer", "MLP", "fit_scalar", "
 # Tensor networks: layers, tensor losses and the training loop.
 from nn import tensor_losses, training  # noqa: E402
 from nn.layers import (ELU, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax,  # noqa: E402
-                       Tanh, TensorMLP, tensor_mlp)
+                       Tanh, TensorMLP)
 from nn.training import History, evaluate, fit, train_iris  # noqa: E402
 
-__all__ += ["Linear", "Sequential", "TensorMLP", "tensor_mlp", "Identity", "ReLU", "Tanh", "Sigmoid",
+__all__ += ["Linear", "Sequential", "TensorMLP", "Identity", "ReLU", "Tanh", "Sigmoid",
             "LeakyReLU", "ELU", "Softmax", "History", "fit", "evaluate", "train_iris", "tensor_losses",
             "training"]

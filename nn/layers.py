@@ -1,4 +1,4 @@
-"""Tensor layers: `Linear`, `Sequential`, activation modules and the `tensor_mlp` builder.
+"""Tensor layers: `Linear`, `Sequential`, activation modules and `TensorMLP`.
 
 Everything here works on `autograd_core.Tensor` batches of shape ``(n_samples, features)``
 (a single sample of shape ``(features,)`` works too). Parameters are tensors that require
@@ -367,12 +367,6 @@ class TensorMLP(Sequential):
                 "output_activation": self.output_activation, "dtype": self.dtype}
 
 
-def tensor_mlp(sizes: Sequence[int], activation: str = "relu", output_activation: Optional[str] = None,
-               seed: Seed = 0, dtype: Any = np.float64) -> TensorMLP:
-    """``TensorMLP(sizes, activation, output_activation, seed, dtype)``: see `TensorMLP`."""
-    return TensorMLP(sizes, activation, output_activation, seed, dtype)
-
-
-__all__ = ["TensorModule", "Linear", "linear", "Sequential", "TensorMLP", "tensor_mlp",
+__all__ = ["TensorModule", "Linear", "linear", "Sequential", "TensorMLP",
            "Identity", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softmax",
            "ACTIVATION_MODULES", "activation_module", "as_tensor"]

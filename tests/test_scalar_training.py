@@ -84,3 +84,4 @@ def test_the_scalar_side_is_one_subpackage_with_the_old_import_paths_kept():
     assert nn.Layer is Layer and nn.Neuron is Neuron and nn.ScalarHistory is ScalarHistory
     assert nn.fit_scalar is training_fit_scalar is old_fit_scalar
     assert scalar_losses.hinge([0.5], [1.0]).data == 0.5  # max(0, 1 - 0.5)
+    assert not hasattr(nn, "tensor_mlp") and not hasattr(nn.layers, "tensor_mlp")
