@@ -40,13 +40,19 @@ def binary_cross_entropy(probability: TensorLike, target: TensorLike) -> Tensor:
 
 
 def binary_cross_entropy_with_logits(logit: TensorLike, target: TensorLike) -> Tensor:
-    """Mean of max(z, 0) - t z + log(1 + e^-|z|).   dL/dz_i = g * (sigmoid(z_i) - t_i) / n,   dL/dt_i = -g * z_i / n."""
+    """Mean of log(1 + e^z) - t z, computed stably (binary cross-entropy of sigmoid(z)).
+
+    dL/dz_i = g * (sigmoid(z_i) - t_i) / n,   dL/dt_i = -g * z_i / n.
+    """
     return F.BINARY_CROSS_ENTROPY_WITH_LOGITS.on_tensors(logit, target, "mean",
                                                          "binary_cross_entropy_with_logits")
 
 
 def hinge(score: TensorLike, target: TensorLike) -> Tensor:
-    """Mean of max(0, 1 - y_i s_i) for labels y_i in {-1, +1}.   dL/ds_i = -g * y_i / n where 1 - y_i s_i > 0."""
+    """Mean of max(0, 1 - y_i s_i) for labels y_i in {-1, +1} (which get no gradient).
+
+    dL/ds_i = -g * y_i / n where 1 - y_i s_i > 0, else 0.
+    """
     return F.HINGE.on_tensors(score, target, "mean", "hinge")
 
 

@@ -485,7 +485,8 @@ def test_softmax_and_log_softmax_on_tensors_match_torch_along_any_dim(name, dtyp
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("ndim", [1, 2, 3])
 def test_softmax_without_dim_picks_torchs_implicit_dim_and_warns(name, ndim):
-    x = np.arange(24, dtype=np.float64).reshape((24,) if ndim == 1 else (4, 6) if ndim == 2 else (2, 3, 4)) / 7
+    shape = {1: (24,), 2: (4, 6), 3: (2, 3, 4)}[ndim]
+    x = np.arange(24, dtype=np.float64).reshape(shape) / 7
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         ours = getattr(F, name)(Tensor(x))
     with warnings.catch_warnings():

@@ -40,8 +40,9 @@ def test_fit_scalar_trains_like_a_torch_twin_full_batch():
         twin_optimizer.step()
         expected_losses.append(loss.item())
     epochs_seen = []
-    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
-                         epochs=5, on_epoch=lambda epoch, loss, accuracy: epochs_seen.append(epoch))
+    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy,
+                         SGD(model.parameters(), lr=0.5), epochs=5,
+                         on_epoch=lambda epoch, loss, accuracy: epochs_seen.append(epoch))
     # Each epoch's loss is the mean of the per-sample losses before that epoch's update.
     np.testing.assert_allclose(history.loss, expected_losses, rtol=1e-12)
     assert epochs_seen == [1, 2, 3, 4, 5] and len(history.accuracy) == 5
