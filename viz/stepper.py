@@ -6,29 +6,48 @@ step k the active node, its op and its edges to its parents are highlighted, and
 node's grad line shows what it has received in steps 1..k: ``?`` before anything arrives,
 ``(so far)`` while more is still to come from other children, the plain value once it is
 complete. The numbers come from the trace, so drawing never changes any ``.grad``.
+
+The player (`backprop_player`, `Stepper.save`, a Stepper's Jupyter display) holds ONE
+drawing of the graph and the per-step state as data (the active node, each node's grad text
+as it changes, the step's formulas as MathML); a small inline script restyles the drawing
+for the step shown. Its size grows with the graph plus the steps, not with their product,
+so it has no cap on the number of steps, and it needs no network: it works from ``file://``,
+inline in Jupyter, JupyterLab and VS Code.
+
+``focus=node`` keeps only the steps on the chain(s) from the root to that node (for w52: the
+slide's chain to w52) and dims the rest of the drawing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import inspect
 import itertools
+import json
 import operator
 import os
 import pathlib
-from typing import Any, Iterator, Union
+import re
+from typing import Any, Iterator, Optional, Union
 
-from autograd_core.trace import BackwardStep, trace_backward
-from viz.graph import StepOverlay, build_digraph, check_node, check_rankdir, format_quantity, graph_nodes
-from viz.render import GradientGraph, render_source
+from autograd_core.trace import BackwardStep, Trace, chain_nodes, trace_backward
+from autograd_core.graph import topological_order
+from viz.graph import (SANS_FONT, StepOverlay, build_digraph, check_node, check_rankdir,
+                       format_quantity, graph_nodes)
+from viz.render import GradientGraph
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 FORWARD_TEXT = ("step 0: forward pass: every node's data is computed; no gradient is known yet "
                 "(grad ?).")
+UNKNOWN_GRAD = "grad ?"
 
-_player_ids = itertools.count()
-# Frames of a player (forward pass + steps) before it is refused: the w52 example has 28.
-MAX_PLAYER_FRAMES = 120
+_player_count = itertools.count()
+
+# How a node off the focused chain(s) is drawn in `Stepper.draw` (the player dims it with CSS).
+DIM_NODE = {"color": "#c4c4c4", "fontcolor": "#a0a0a0", "fillcolor": "#f7f7f7"}
+DIM_EDGE_COLOUR = "#d8d8d8"
 
 
 def received_gradients(root: Any, steps: list[BackwardStep]) -> dict[int, list[tuple[int, Any]]]:
@@ -40,7 +59,7 @@ def received_gradients(root: Any, steps: list[BackwardStep]) -> dict[int, list[t
     """
     history: dict[int, list[tuple[int, Any]]] = {}
     if steps:
-        history[id(root)] = [(1, steps[0].upstream)]
+        history[id(steps[0].node)] = [(1, steps[0].upstream)]
     for step in steps:
         for parent in step.parents:
             if parent.contribution is not None:  # the trace keeps the running total
@@ -53,7 +72,7 @@ def grad_text(entries: list[tuple[int, Any]], k: int, n_steps: int) -> str:
     reached = [total for index, total in entries if index <= k]
     if not reached:
         # Once the whole pass has run, a node that received nothing gets no gradient.
-        return "grad none" if k == n_steps > 0 and not entries else "grad ?"
+        return "grad none" if k == n_steps > 0 and not entries else UNKNOWN_GRAD
     value = format_quantity(reached[-1])
     return f"grad {value}" if len(reached) == len(entries) else f"grad {value} (so far)"
 
@@ -78,24 +97,31 @@ class Stepper:
     numbered from 1 like ``draw(k)`` and the step's own ``index``; ``stepper[-1]`` is the
     last); ``draw(k)`` is the picture after step k (``draw(0)``: the forward pass).
     In Jupyter a Stepper displays as the same player `backprop_player` writes.
+
+    ``focus=node`` (a node of the graph, or a list of nodes) keeps only the steps on the
+    chain(s) from `root` to it, as ``trace_backward(root, focus=node)`` does, and dims every
+    other node in the drawings.
     """
 
     def __init__(self, root: Any, *, seed: Any = None, rankdir: str = "LR",
-                 max_frames: int = MAX_PLAYER_FRAMES) -> None:
+                 focus: Any = None) -> None:
         check_node(root, "root")
-        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
-            raise ValueError(f"max_frames must be a positive int, got {max_frames!r}")
         self.root = root
         self.rankdir = check_rankdir(rankdir)
-        self.max_frames = max_frames
+        self.focus = focus
         graph_nodes(root)  # reject a graph that cannot be drawn before tracing it
-        self.steps: list[BackwardStep] = trace_backward(root, seed)
+        self.steps: Trace = trace_backward(root, seed, focus=focus)
+        self._on_chain: Optional[set[int]] = chain_nodes(root, focus) if focus is not None else None
         self._received = received_gradients(root, self.steps)
 
     def __repr__(self) -> str:
         root = getattr(self.root, "label", "") or type(self.root).__name__
         steps = len(self.steps)
-        return f"<Stepper: backward pass of {root!r}, {steps} step{'' if steps == 1 else 's'}>"
+        focus = ""
+        if self.focus is not None:
+            targets = self.focus if isinstance(self.focus, (list, tuple, set, frozenset)) else [self.focus]
+            focus = " focused on " + ", ".join(repr(getattr(t, "label", "") or "?") for t in targets)
+        return f"<Stepper: backward pass of {root!r}{focus}, {steps} step{'' if steps == 1 else 's'}>"
 
     def __len__(self) -> int:
         """The number of backward steps (frames 1..len; frame 0 is the forward pass)."""
@@ -122,88 +148,155 @@ class Stepper:
         k = _check_step_index(k, len(self.steps))
         return FORWARD_TEXT if k == 0 else str(self.steps[k - 1])
 
+    def table(self) -> Trace:
+        """The steps as a `Trace`: in Jupyter, a table of every step's formulas."""
+        return self.steps
+
+    def _grad_text(self, node: Any, k: int) -> str:
+        if self._on_chain is not None and id(node) not in self._on_chain:
+            return UNKNOWN_GRAD  # off the focused chain: the trace does not follow it
+        return grad_text(self._received.get(id(node), []), k, len(self.steps))
+
+    def _grad_options(self, node: Any) -> set[str]:
+        """Every grad text a node shows in some step."""
+        entries = self._received.get(id(node), [])
+        n = len(self.steps)
+        return {self._grad_text(node, j) for j in {0, n, *(i for i, _ in entries),
+                                                     *(i - 1 for i, _ in entries)}}
+
     def draw(self, k: int) -> GradientGraph:
         """The graph after step k: step k's node and edges highlighted, grads received so far.
 
         Every grad line is padded to the longest text it takes in any step, and the frames
-        use a fixed-width font, so each node keeps its size and the layout stays put.
+        use a fixed-width font, so each node keeps its size and the layout stays put. With
+        `focus`, the nodes off the chain are drawn in light grey.
         """
         k = _check_step_index(k, len(self.steps))
-        n = len(self.steps)
         texts: dict[int, str] = {}
         for node in graph_nodes(self.root):
-            entries = self._received.get(id(node), [])
-            options = {grad_text(entries, j, n) for j in {0, n, *(i for i, _ in entries)}}
-            options |= {grad_text(entries, i - 1, n) for i, _ in entries}
-            width = max(len(t) for t in options)
-            texts[id(node)] = grad_text(entries, k, n).center(width)
+            width = max(len(t) for t in self._grad_options(node))
+            texts[id(node)] = self._grad_text(node, k).center(width)
         active = self.steps[k - 1].node if k > 0 else None
-        return build_digraph(self.root, rankdir=self.rankdir,
-                             overlay=StepOverlay(grad_texts=texts, active=active))
+        overlay = StepOverlay(grad_texts=texts, active=active)
+        single = self.focus is not None and not isinstance(self.focus, (list, tuple, set, frozenset))
+        if single and "focus" in _DRAWING_OPTIONS:  # the drawing dims off-chain nodes itself
+            return build_digraph(self.root, rankdir=self.rankdir, overlay=overlay, focus=self.focus)
+        graph = build_digraph(self.root, rankdir=self.rankdir, overlay=overlay)
+        if self._on_chain is not None:
+            _dim_in_source(graph, self._dimmed_ids())
+        return graph
 
-    def frames_svg(self) -> list[str]:
-        """The SVG of every step's drawing, steps 0 to len(self)."""
-        svgs = []
-        for k in range(len(self.steps) + 1):
-            svg, _ = render_source(self.draw(k).source, "svg")
-            text = svg.decode("utf-8")
-            svgs.append(text[text.index("<svg"):])  # inline in HTML: no XML prolog or DOCTYPE
-        return svgs
+    def _dimmed_ids(self) -> set[str]:
+        """The drawing's ids (``nK``) of the nodes off the focused chain(s)."""
+        if self._on_chain is None:
+            return set()
+        return {f"n{position}" for position, node in enumerate(topological_order(self.root))
+                if id(node) not in self._on_chain}
+
+    # -- the player ----------------------------------------------------------------------
+
+    def player_data(self) -> dict[str, Any]:
+        """The per-step state the player's script applies to its drawing, as JSON-ready data.
+
+        ``steps[k]`` (k = 0 the forward pass) is ``[active, header, formulas, changes]``:
+        the position K of the active node (drawn as ``nK``; -1 for none), the step's first
+        line, its formulas as MathML, and ``[[K, grad text], ...]`` for each node whose grad
+        line changes at that step. ``initial`` is every grad line before step 1.
+        """
+        order = topological_order(self.root)
+        position = {id(node): i for i, node in enumerate(order)}
+        n = len(self.steps)
+        steps: list[list[Any]] = [[-1, FORWARD_TEXT, "", []]]
+        changes: dict[int, list[list[Any]]] = {k: [] for k in range(1, n + 1)}
+        for node in order:
+            if self._on_chain is not None and id(node) not in self._on_chain:
+                continue
+            entries = self._received.get(id(node), [])
+            for number, (k, total) in enumerate(entries):
+                more = " (so far)" if number < len(entries) - 1 else ""
+                changes[k].append([position[id(node)], f"grad {format_quantity(total)}{more}"])
+            if not entries and n > 0:
+                changes[n].append([position[id(node)], grad_text([], n, n)])
+        for step in self.steps:
+            steps.append([position[id(step.node)], step.header(), step.mathml(),
+                          changes[step.index]])
+        return {"initial": UNKNOWN_GRAD, "steps": steps, "focus": self._on_chain is not None}
+
+    def player_svg(self) -> str:
+        """The player's one drawing of the graph, as SVG ready to inline in HTML: every node
+        is a ``<g class="node" data-n="nK">``, every edge a ``<g class="edge" data-t=... data-h=...>``,
+        nodes off a focused chain carry the class ``dim``, and each grad line shows the state
+        after the last step (what a reader without scripts sees)."""
+        n = len(self.steps)
+        sans = "font" in _DRAWING_OPTIONS  # else the drawing is laid out in a fixed-width font
+        width = _sans_width if sans else len
+        widest: dict[int, str] = {}
+        final: dict[str, str] = {}
+        for position, node in enumerate(topological_order(self.root)):
+            # The box is sized for the widest text the line takes; the script swaps the text.
+            widest[id(node)] = f" {max(sorted(self._grad_options(node)), key=width)} "
+            final[f"n{position}"] = self._grad_text(node, n)
+        graph = build_digraph(self.root, rankdir=self.rankdir,
+                              overlay=StepOverlay(grad_texts=widest, active=None),
+                              **({"font": SANS_FONT} if sans else {}))
+        svg = graph.pipe(format="svg")
+        return prepare_svg(svg.decode("utf-8"), final, self._dimmed_ids())
 
     def player_html(self, *, standalone: bool = True) -> str:
-        """The player: every frame's SVG inline, with previous/next/play controls, a slider
-        and each step's text. `standalone`: a whole HTML page (else a fragment for Jupyter)."""
-        self._check_player_size()
-        player_id = "chainrule-player" if standalone else f"chainrule-player-{next(_player_ids)}"
-        fragment = player_fragment(player_id, self.frames_svg(),
-                                   [self.text(k) for k in range(len(self.steps) + 1)])
+        """The player: one drawing, the steps as data, controls (buttons, slider, keys, a list
+        of steps) and an inline script. `standalone`: a whole HTML page (else a fragment for
+        Jupyter, JupyterLab and VS Code, with an id of its own)."""
+        data = self.player_data()
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha1(payload.encode("utf-8")).hexdigest()[:10]
+        player_id = f"chainrule-player-{digest}-{next(_player_count)}"
+        fragment = player_fragment(player_id, self.player_svg(), payload, len(self.steps))
         return html_page(fragment) if standalone else fragment
 
     def save(self, path: PathLike) -> pathlib.Path:
         """Write the standalone player to `path` (an .html file); return the path."""
-        target = _checked_html_path(path)  # before the frames are rendered, which takes time
+        target = _checked_html_path(path)  # before the drawing is rendered, which takes time
         target.write_text(self.player_html(), encoding="utf-8")
         return target
 
-    def _check_player_size(self) -> None:
-        """Refuse a player of more than `max_frames` frames: each frame is the whole graph
-        as SVG, so the file grows with steps x nodes (an MLP(2, [8, 8, 1]) on one sample:
-        195 frames, 95 MB)."""
-        frames = len(self.steps) + 1
-        if frames > self.max_frames:
-            raise ValueError(
-                f"this backward pass has {len(self.steps)} steps, so its player would hold "
-                f"{frames} drawings of the whole graph (more than max_frames={self.max_frames}); "
-                f"step through a smaller graph (one neuron, or a path as in notebook 02), draw "
-                f"single steps with draw(k) / draw_step(root, k), or pass a larger max_frames")
-
     def _repr_html_(self) -> str:
-        """The player, inline in a Jupyter notebook (a short note instead when it would hold
-        more than `max_frames` frames)."""
+        """The player, inline in a Jupyter notebook (a short note where the graph cannot be
+        drawn)."""
         try:
             return self.player_html(standalone=False)
-        except ValueError as too_large:
-            return f"<p><b>Stepper:</b> {html.escape(str(too_large))}</p>"
+        except (ValueError, RuntimeError, TimeoutError) as failed:
+            return f"<p><b>Stepper:</b> {html.escape(str(failed))}</p>"
 
 
-def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: str = "LR") -> GradientGraph:
+def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: str = "LR",
+              focus: Any = None) -> GradientGraph:
     """The graph of `root` after step k of its backward pass (k = 0: the forward pass only).
 
     The active node and its edges to its parents are highlighted; grads show what each
-    node has received by step k, ``?`` where nothing has arrived yet.
+    node has received by step k, ``?`` where nothing has arrived yet. With `focus`, k counts
+    the steps on the chain(s) to that node, and the rest of the graph is grey.
     """
-    return Stepper(root, seed=seed, rankdir=rankdir).draw(k)
+    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus).draw(k)
 
 
 def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str = "LR",
-                    max_frames: int = MAX_PLAYER_FRAMES) -> pathlib.Path:
+                    focus: Any = None) -> pathlib.Path:
     """Write one self-contained HTML file that plays the backward pass of `root` step by step.
 
-    All frames are inline SVG and the controls inline JavaScript, so the file needs no
-    network access. A pass of more than `max_frames` - 1 steps is refused with advice (the
-    file would hold that many drawings of the whole graph). Returns the path written.
+    The file holds one drawing of the graph (inline SVG), every step's state and formulas
+    (MathML) as data, and the controls as inline JavaScript, so it needs no network access
+    and its size grows with the graph plus the steps. `focus` keeps only the steps on the
+    chain(s) to that node and dims the rest. Returns the path written.
     """
-    return Stepper(root, seed=seed, rankdir=rankdir, max_frames=max_frames).save(path)
+    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus).save(path)
+
+
+def focus_player(root: Any, focus: Any, path: PathLike, *, seed: Any = None,
+                 rankdir: str = "LR") -> tuple[pathlib.Path, Trace]:
+    """Write the player of the chain(s) from `root` to `focus` to `path` and return it with
+    the focused trace (for a command line: print the trace, point at the file)."""
+    stepper = Stepper(root, seed=seed, rankdir=rankdir, focus=focus)
+    return stepper.save(path), stepper.steps
 
 
 def _checked_html_path(path: PathLike) -> pathlib.Path:
@@ -218,94 +311,370 @@ def _checked_html_path(path: PathLike) -> pathlib.Path:
     return target
 
 
+# The options this version of `viz.graph.build_digraph` takes (newer ones add `font`, `focus`).
+_DRAWING_OPTIONS = frozenset(inspect.signature(build_digraph).parameters)
+
+# Helvetica's advance widths in em for the characters of grad lines (the rest: 0.556).
+_HELVETICA = {**dict.fromkeys(" .,:;!|'", 0.278), **dict.fromkeys("()-r[]", 0.333),
+              **dict.fromkeys("ijl", 0.222), **dict.fromkeys("ft", 0.278), "m": 0.833, "w": 0.722,
+              "e": 0.556, **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 0.667)}
+
+
+def _sans_width(text: str) -> float:
+    """About how wide `text` is in Helvetica, in em (to pick the widest of a node's texts)."""
+    return sum(_HELVETICA.get(ch, 0.556) for ch in text)
+
+
+# -- dimming a drawing ---------------------------------------------------------------------
+
+_EDGE_LINE = re.compile(r"^(\t+)(\w+) -> (\w+)( \[(.*)\])?$")
+_NODE_LINE = re.compile(r"^\t+(\w+) \[")
+
+
+def _owner(item: str) -> str:
+    """The node a drawn item belongs to: ``n3_op`` (the op node of n3) belongs to ``n3``."""
+    return item[:-3] if item.endswith("_op") else item
+
+
+def _dim_in_source(graph: GradientGraph, dimmed: set[str]) -> None:
+    """Grey out the nodes `dimmed` (and their op nodes), and every edge touching one, by
+    adding attributes to the DOT statements of `graph`."""
+    body = []
+    for line in graph.body:
+        match = _EDGE_LINE.match(line.rstrip("\n"))
+        if match and (_owner(match.group(2)) in dimmed or _owner(match.group(3)) in dimmed):
+            indent, tail, head, _, attributes = match.groups()
+            attributes = re.sub(r'\b(color|penwidth)=("[^"]*"|\S+)\s*', "", attributes or "").strip()
+            line = f'{indent}{tail} -> {head} [{attributes} color="{DIM_EDGE_COLOUR}"]\n'.replace("[ ", "[")
+        body.append(line)
+    graph.body[:] = body
+    declared = {match.group(1) for match in map(_NODE_LINE.match, body) if match}
+    style = " ".join(f'{key}="{value}"' for key, value in DIM_NODE.items())
+    for item in sorted(dimmed):
+        for drawn in (item, f"{item}_op"):
+            if drawn in declared:  # a later statement adds attributes to a declared node
+                graph.body.append(f"\t{drawn} [{style}]\n")
+
+
+# -- the SVG of the player -----------------------------------------------------------------
+
+_GROUP = re.compile(r'^<g id="[^"]*" class="([^"]*)"')
+_TITLE = re.compile(r"^<title>(.*)</title>$")
+_TEXT = re.compile(r"^(<text[^>]*>)(.*)(</text>)$")
+_FONT = re.compile(r' font-family="[^"]*"| font-size="11\.00"')
+_ID = re.compile(r' id="[^"]*"')
+_DECIMALS = re.compile(r"(-?\d+\.\d)\d+")
+
+
+def prepare_svg(svg: str, grad_texts: dict[str, str], dimmed: set[str]) -> str:
+    """Graphviz's SVG made ready for the player (it writes one element per line).
+
+    Node and edge groups get ``data-n`` (the node's id, ``nK``) and ``data-t``/``data-h``
+    (an edge's tail and head) instead of Graphviz's ids, which would clash between two
+    players on one page; titles, comments, the fixed-width font (the player's CSS sets the
+    drawing's font) and the third decimal of coordinates go; each node's grad line (its
+    last text) shows `grad_texts` for its id; items in `dimmed` get the class ``dim``.
+    """
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("the renderer returned no <svg> element")
+    lines = svg[start:].splitlines()
+    out: list[str] = []
+    group: Optional[list[str]] = None  # the lines of the node group being read
+    group_id = ""
+    pending_class: Optional[str] = None
+    for line in lines:
+        if line.startswith("<!--"):
+            continue
+        line = _FONT.sub("", line)
+        match = _GROUP.match(line)
+        if match:
+            pending_class = match.group(1)
+            if not pending_class.split()[0] in ("node", "edge"):
+                out.append(_ID.sub("", line))
+                pending_class = None
+            continue
+        title = _TITLE.match(line)
+        if title and pending_class is not None:
+            name = html.unescape(title.group(1))
+            classes = pending_class.split()
+            if classes[0] == "edge":
+                tail, _, head = name.partition("->")
+                dim = _owner(tail) in dimmed or _owner(head) in dimmed
+                out.append(f'<g class="{" ".join(classes + ["dim"] * dim)}" '
+                           f'data-t="{html.escape(tail)}" data-h="{html.escape(head)}">')
+            else:
+                dim = _owner(name) in dimmed
+                group, group_id = [], name
+                out.append(f'<g class="{" ".join(classes + ["dim"] * dim)}" '
+                           f'data-n="{html.escape(name)}">')
+            pending_class = None
+            continue
+        if title:  # the graph's own title
+            continue
+        if group is not None:
+            if line == "</g>":
+                texts = [i for i, item in enumerate(group) if item.startswith("<text")]
+                if texts and group_id in grad_texts:
+                    text = _TEXT.match(group[texts[-1]])
+                    if text:
+                        group[texts[-1]] = (text.group(1) + html.escape(grad_texts[group_id], quote=False)
+                                            + text.group(3))
+                out.extend(group)
+                out.append(line)
+                group = None
+                continue
+            group.append(_round_coordinates(line))
+            continue
+        out.append(_round_coordinates(_ID.sub("", line)) if not line.startswith("<svg") else line)
+    return "\n".join(out)
+
+
+def _round_coordinates(line: str) -> str:
+    """`line` with its coordinates cut to one decimal (a tenth of a point); a text's
+    content is left as it is."""
+    if line.startswith("<text"):
+        end = line.find(">")
+        return _DECIMALS.sub(r"\1", line[:end]) + line[end:]
+    return _DECIMALS.sub(r"\1", line)
+
+
 # -- the HTML -----------------------------------------------------------------------------
 
 _STYLE = """
-#__PLAYER__ { font-family: Helvetica, Arial, sans-serif; }
-#__PLAYER__ .controls { display: flex; align-items: center; gap: 6px; margin: 4px 0; }
-#__PLAYER__ .controls button { font-size: 14px; padding: 2px 10px; }
-#__PLAYER__ .slider { flex: 1; max-width: 480px; }
-#__PLAYER__ .counter { font-variant-numeric: tabular-nums; min-width: 8em; }
-#__PLAYER__ .step-text { background: #f7f7f7; border-left: 4px solid #d32f2f; padding: 6px 10px;
-  margin: 4px 0; font-size: 13px; white-space: pre-wrap; }
-#__PLAYER__ .frame { display: none; }
-#__PLAYER__ .frame.current { display: block; }
-#__PLAYER__ .frame svg { max-width: 100%; height: auto; }
+.chainrule-player { font-family: __FONT__; font-size: 14px; color: #222; outline: none;
+  max-width: 100%; }
+.chainrule-player:focus-visible { box-shadow: 0 0 0 2px #90caf9; }
+.chainrule-player .cr-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px;
+  margin: 4px 0; }
+.chainrule-player button { font: inherit; font-size: 13px; padding: 2px 10px; }
+.chainrule-player .cr-slider { flex: 1; min-width: 120px; max-width: 480px; }
+.chainrule-player .cr-counter { font-variant-numeric: tabular-nums; min-width: 9em; }
+.chainrule-player .cr-step { height: 9.5em; overflow: auto; background: #f7f7f7;
+  border-left: 4px solid #d32f2f; padding: 4px 10px; margin: 4px 0; box-sizing: border-box; }
+.chainrule-player .cr-header { font-weight: bold; margin-bottom: 2px; }
+.chainrule-player .cr-math math { font-family: __FONT__; font-size: 16px; }
+.chainrule-player .cr-math div { margin: 3px 0; }
+.chainrule-player .cr-body { display: flex; gap: 8px; align-items: stretch; }
+.chainrule-player .cr-graph { flex: 1; min-width: 0; max-height: 72vh; overflow: auto;
+  border: 1px solid #e0e0e0; }
+.chainrule-player .cr-graph.cr-fit svg { width: 100%; height: auto; }
+.chainrule-player .cr-graph text { font-family: __FONT__; font-size: 11px; }
+.chainrule-player .cr-graph .node.op text { font-size: 10px; }
+.chainrule-player .cr-list { width: 15em; max-height: 72vh; overflow: auto; margin: 0;
+  padding: 2px 0; list-style: none; font-size: 12px; border: 1px solid #e0e0e0; box-sizing: border-box;
+  font-variant-numeric: tabular-nums; }
+.chainrule-player .cr-list li { cursor: pointer; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; padding: 0 4px; }
+.chainrule-player .cr-list li:hover { background: #eef4fb; }
+.chainrule-player .cr-list li.cr-current { background: #fff176; font-weight: bold; }
+.chainrule-player g.node.active > polygon:first-of-type,
+.chainrule-player g.node.active > path:first-of-type,
+.chainrule-player g.node.active > ellipse { fill: #fff176; stroke: #d32f2f; stroke-width: 3px; }
+.chainrule-player g.node.cr-received > polygon:first-of-type,
+.chainrule-player g.node.cr-received > path:first-of-type { stroke: #1976d2; stroke-width: 2.5px; }
+.chainrule-player g.edge.active > path { stroke: #d32f2f; stroke-width: 2.5px; }
+.chainrule-player g.edge.active > polygon { fill: #d32f2f; stroke: #d32f2f; }
+.chainrule-player g.dim { opacity: 0.25; }
+.chainrule-player:not([data-ready]) .cr-controls,
+.chainrule-player:not([data-ready]) .cr-list { display: none; }
+.chainrule-player[data-ready] .cr-noscript { display: none; }
 """
 
-_SCRIPT = """
+_SCRIPT = r"""
 (function () {
-  var root = document.getElementById("__PLAYER__");
-  var frames = root.querySelectorAll(".frame");
-  var slider = root.querySelector(".slider");
-  var counter = root.querySelector(".counter");
-  var playButton = root.querySelector("[data-action=play]");
-  var last = frames.length - 1, current = 0, timer = null;
-  function show(k) {
-    k = Math.max(0, Math.min(last, k));
-    frames[current].classList.remove("current");
-    frames[k].classList.add("current");
-    current = k;
-    slider.value = k;
-    counter.textContent = "step " + k + " / " + last;
+  "use strict";
+  function init(root) {
+    if (root.hasAttribute("data-ready")) { return; }
+    var source = root.querySelector("script.cr-data");
+    if (!source) { return; }
+    root.setAttribute("data-ready", "1");
+    var data = JSON.parse(source.textContent), steps = data.steps, last = steps.length - 1;
+    var graph = root.querySelector(".cr-graph"), list = root.querySelector(".cr-list");
+    var slider = root.querySelector(".cr-slider"), counter = root.querySelector(".cr-counter");
+    var header = root.querySelector(".cr-header"), formulas = root.querySelector(".cr-math");
+    var playButton = root.querySelector("[data-action=play]");
+    var zoomButton = root.querySelector("[data-action=zoom]");
+    var nodes = {}, grads = {}, into = {}, history = {};
+    Array.prototype.forEach.call(graph.querySelectorAll("g.node[data-n]"), function (g) {
+      var id = g.getAttribute("data-n"), texts = g.getElementsByTagName("text");
+      nodes[id] = g;
+      if (texts.length && !/_op$/.test(id)) { grads[id] = texts[texts.length - 1]; }
+    });
+    Array.prototype.forEach.call(graph.querySelectorAll("g.edge[data-h]"), function (g) {
+      var head = g.getAttribute("data-h");
+      (into[head] = into[head] || []).push(g);
+    });
+    var items = document.createDocumentFragment();
+    steps.forEach(function (step, k) {
+      step[3].forEach(function (change) {
+        (history[change[0]] = history[change[0]] || []).push([k, change[1]]);
+      });
+      var li = document.createElement("li");
+      li.textContent = k + ". " + (k === 0 ? "forward pass" : step[1].replace(/^step \d+: /, ""));
+      li.setAttribute("data-k", k);
+      li.title = step[1];
+      items.appendChild(li);
+    });
+    list.appendChild(items);
+    var entries = list.children;
+
+    function gradAt(node, k) {  // the last change at or before step k (binary search)
+      var events = history[node], lo = 0, hi = events ? events.length - 1 : -1, found = -1;
+      while (lo <= hi) {
+        var mid = (lo + hi) >> 1;
+        if (events[mid][0] <= k) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+      }
+      return found < 0 ? data.initial : events[found][1];
+    }
+    var current = -1, lit = [], timer = null;
+    function light(element, name) {
+      if (element) { element.classList.add(name); lit.push([element, name]); }
+    }
+    function reveal(element) {
+      var box = element.getBoundingClientRect(), view = graph.getBoundingClientRect();
+      if (box.right > view.right || box.left < view.left) {
+        graph.scrollLeft += (box.left + box.right - view.left - view.right) / 2;
+      }
+      if (box.bottom > view.bottom || box.top < view.top) {
+        graph.scrollTop += (box.top + box.bottom - view.top - view.bottom) / 2;
+      }
+    }
+    function show(k) {
+      k = Math.max(0, Math.min(last, k));
+      if (k === current) { return; }
+      var lo = current < 0 ? 0 : Math.min(current, k), hi = current < 0 ? last : Math.max(current, k);
+      var touched = {};
+      for (var j = lo + 1; j <= hi; j++) {
+        var changes = steps[j][3];
+        for (var c = 0; c < changes.length; c++) { touched[changes[c][0]] = true; }
+      }
+      Object.keys(touched).forEach(function (node) {
+        var element = grads["n" + node];
+        if (element) { element.textContent = gradAt(node, k); }
+      });
+      lit.forEach(function (pair) { pair[0].classList.remove(pair[1]); });
+      lit = [];
+      var active = steps[k][0];
+      if (active >= 0) {
+        var id = "n" + active;
+        light(nodes[id], "active");
+        light(nodes[id + "_op"], "active");
+        (into[id] || []).concat(into[id + "_op"] || []).forEach(function (edge) { light(edge, "active"); });
+        steps[k][3].forEach(function (change) {
+          if (change[0] !== active) { light(nodes["n" + change[0]], "cr-received"); }
+        });
+      }
+      if (current >= 0 && entries[current]) { entries[current].classList.remove("cr-current"); }
+      entries[k].classList.add("cr-current");
+      var item = entries[k];
+      if (item.offsetTop < list.scrollTop || item.offsetTop + item.offsetHeight > list.scrollTop + list.clientHeight) {
+        list.scrollTop = item.offsetTop - list.clientHeight / 2;
+      }
+      header.textContent = steps[k][1];
+      formulas.innerHTML = steps[k][2];
+      slider.value = k;
+      counter.textContent = "step " + k + " / " + last;
+      current = k;
+      root.setAttribute("data-step", k);
+      if (active >= 0 && nodes["n" + active]) { reveal(nodes["n" + active]); }
+    }
+    function stop() {
+      if (timer !== null) { clearInterval(timer); timer = null; }
+      playButton.textContent = "\u25B6 play";
+    }
+    function play() {
+      if (timer !== null) { stop(); return; }
+      if (current === last) { show(0); }
+      playButton.textContent = "\u275A\u275A pause";
+      timer = setInterval(function () {
+        show(current + 1);
+        if (current >= last) { stop(); }
+      }, parseInt(root.getAttribute("data-interval"), 10) || 1200);
+    }
+    function zoom(fit) {
+      graph.classList.toggle("cr-fit", fit);
+      zoomButton.textContent = fit ? "actual size" : "fit width";
+    }
+    var actions = {
+      first: function () { stop(); show(0); },
+      prev: function () { stop(); show(current - 1); },
+      next: function () { stop(); show(current + 1); },
+      last: function () { stop(); show(last); },
+      play: play,
+      zoom: function () { zoom(!graph.classList.contains("cr-fit")); }
+    };
+    Array.prototype.forEach.call(root.querySelectorAll("button[data-action]"), function (button) {
+      button.addEventListener("click", actions[button.getAttribute("data-action")]);
+    });
+    slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+    list.addEventListener("click", function (event) {
+      var item = event.target.closest("li[data-k]");
+      if (item) { stop(); show(parseInt(item.getAttribute("data-k"), 10)); root.focus({preventScroll: true}); }
+    });
+    var keys = { ArrowRight: actions.next, ArrowLeft: actions.prev, Home: actions.first,
+                 End: actions.last, " ": play, Spacebar: play };
+    root.addEventListener("keydown", function (event) {
+      var action = keys[event.key];
+      if (!action || event.altKey || event.ctrlKey || event.metaKey) { return; }
+      if (event.target === slider && event.key !== " " && event.key !== "Spacebar") { return; }
+      event.preventDefault();
+      event.stopPropagation();
+      if (!event.repeat || event.key.length > 1) { action(); }
+    });
+    root.addEventListener("keyup", function (event) {
+      if (event.key === " " || event.key === "Spacebar") { event.preventDefault(); }
+    });
+    var svg = graph.querySelector("svg"), width = svg ? parseFloat(svg.getAttribute("width")) * 4 / 3 : 0;
+    zoom(width > 0 && width <= 2.5 * Math.max(graph.clientWidth, 400));
+    show(0);
   }
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    playButton.textContent = "\\u25B6 play";
+  function boot() {
+    Array.prototype.forEach.call(document.querySelectorAll("div.chainrule-player"), init);
   }
-  function play() {
-    if (timer !== null) { stop(); return; }
-    if (current === last) { show(0); }
-    playButton.textContent = "\\u275A\\u275A pause";
-    timer = setInterval(function () {
-      show(current + 1);
-      if (current >= last) { stop(); }
-    }, parseInt(root.getAttribute("data-interval"), 10) || 1200);
-  }
-  var actions = {
-    first: function () { stop(); show(0); },
-    prev: function () { stop(); show(current - 1); },
-    next: function () { stop(); show(current + 1); },
-    last: function () { stop(); show(last); },
-    play: play
-  };
-  root.querySelectorAll("button[data-action]").forEach(function (button) {
-    button.addEventListener("click", actions[button.getAttribute("data-action")]);
-  });
-  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
-  root.addEventListener("keydown", function (event) {
-    if (event.key === "ArrowRight") { actions.next(); event.preventDefault(); }
-    if (event.key === "ArrowLeft") { actions.prev(); event.preventDefault(); }
-  });
-  show(0);
+  boot();
+  // Jupyter may run this script before the output is attached to the page: look again.
+  setTimeout(boot, 0);
+  setTimeout(boot, 250);
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); }
 })();
 """
 
 
-def player_fragment(player_id: str, frames_svg: list[str], texts: list[str]) -> str:
-    """The player's HTML (style, controls, frames, script) inside one ``div#player_id``."""
-    if len(frames_svg) != len(texts) or not frames_svg:
-        raise ValueError(f"the player needs one text per frame, got {len(frames_svg)} frames "
-                         f"and {len(texts)} texts")
-    last = len(frames_svg) - 1
-    frames = "\n".join(
-        f'<div class="frame{" current" if k == 0 else ""}" data-step="{k}">'
-        f'<pre class="step-text">{html.escape(text)}</pre>\n{svg}</div>'
-        for k, (svg, text) in enumerate(zip(frames_svg, texts)))
+def _json_in_html(payload: str) -> str:
+    """JSON text safe inside ``<script type="application/json">``: no ``</`` or ``<!--``."""
+    return payload.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def player_fragment(player_id: str, svg: str, payload: str, n_steps: int) -> str:
+    """The player's HTML (style, controls, step text, drawing, list of steps, data, script)
+    inside one ``div#player_id``; `payload` is `Stepper.player_data` as JSON text."""
+    if not isinstance(n_steps, int) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
+    style = _STYLE.replace("__FONT__", SANS_FONT.replace(",", ", "))
     return (
-        f'<div class="chainrule-player" id="{player_id}" tabindex="0" data-interval="1200">\n'
-        f"<style>{_STYLE.replace('__PLAYER__', player_id)}</style>\n"
-        '<div class="controls">'
-        '<button type="button" data-action="first" title="forward pass">|&#x25C0;</button>'
-        '<button type="button" data-action="prev">&#x25C0; prev</button>'
-        '<button type="button" data-action="play">&#x25B6; play</button>'
-        '<button type="button" data-action="next">next &#x25B6;</button>'
-        '<button type="button" data-action="last" title="last step">&#x25B6;|</button>'
-        f'<input class="slider" type="range" min="0" max="{last}" value="0" step="1" '
+        f'<div class="chainrule-player" id="{html.escape(player_id)}" tabindex="0" '
+        'data-interval="1200">\n'
+        f"<style>{style}</style>\n"
+        '<div class="cr-noscript">This backprop player needs JavaScript (in Jupyter: trust the '
+        "notebook). Shown: the graph after the whole backward pass.</div>\n"
+        '<div class="cr-controls">'
+        '<button type="button" data-action="first" title="forward pass (Home)">|&#x25C0;</button>'
+        '<button type="button" data-action="prev" title="previous step (left arrow)">&#x25C0; prev</button>'
+        '<button type="button" data-action="play" title="play / pause (space)">&#x25B6; play</button>'
+        '<button type="button" data-action="next" title="next step (right arrow)">next &#x25B6;</button>'
+        '<button type="button" data-action="last" title="last step (End)">&#x25B6;|</button>'
+        f'<input class="cr-slider" type="range" min="0" max="{n_steps}" value="0" step="1" '
         'aria-label="step">'
-        f'<span class="counter">step 0 / {last}</span></div>\n'
-        f'<div class="frames">\n{frames}\n</div>\n'
-        f"<script>{_SCRIPT.replace('__PLAYER__', player_id)}</script>\n</div>")
+        f'<span class="cr-counter">step 0 / {n_steps}</span>'
+        '<button type="button" data-action="zoom" title="fit the drawing to the width, or show '
+        'it at its size">fit width</button></div>\n'
+        '<div class="cr-step" aria-live="polite"><div class="cr-header"></div>'
+        '<div class="cr-math"></div></div>\n'
+        f'<div class="cr-body"><div class="cr-graph">\n{svg}\n</div>'
+        '<ol class="cr-list" start="0" aria-label="steps"></ol></div>\n'
+        f'<script type="application/json" class="cr-data">{_json_in_html(payload)}</script>\n'
+        f"<script>{_SCRIPT}</script>\n</div>")
 
 
 def html_page(body: str, title: str = "chainrule: backpropagation step by step") -> str:
