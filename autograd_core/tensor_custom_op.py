@@ -47,7 +47,7 @@ def _on_arrays_only(backward: BackwardFunction, op: str) -> Any:
     """A `from_op` backward as a vector-Jacobian product: it computes with arrays only, so a
     backward that must build a graph (``create_graph=True``) stops with advice."""
     def vector_jacobian_product(upstream: Any, inputs: Any, out: Any, needs: Any) -> Any:
-        if type(upstream) is not np.ndarray:
+        if isinstance(upstream, Tensor):  # a backward that builds a graph (create_graph)
             raise RuntimeError(f"{op}: this op was made with Tensor.from_op, whose backward "
                                "works on arrays only, so it cannot be differentiated twice "
                                "(backward(create_graph=True)); declare it with define_op, or "

@@ -70,7 +70,8 @@ def _vector_jacobian_product(op: ops.Op) -> Any:
 
     def vector_jacobian_product(upstream: Any, inputs: Sequence[Any], out: Any,
                                 needs: Sequence[bool]) -> tuple:
-        if type(upstream) is np.ndarray:
+        if not isinstance(upstream, Tensor):  # arrays (0-d ones may arrive as numpy scalars)
+            upstream = np.asarray(upstream)
             if upstream.dtype != out.dtype:  # a float64 op followed this float32 one
                 upstream = upstream.astype(out.dtype)
             if kernel:

@@ -153,7 +153,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
         return constant(out)
 
     def backward(g: Any, inputs: Any, s: Any, needs: Any) -> tuple:
-        if type(g) is np.ndarray:
+        if not isinstance(g, Tensor):
             return (kernels.softmax_backward(s, g.astype(s.dtype, copy=False), axis),)
         return (s * (g - (g * s).sum(axis, keepdims=True)),)
     return record(out, (x,), "softmax", backward)
@@ -167,7 +167,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
         return constant(out)
 
     def backward(g: Any, inputs: Any, y: Any, needs: Any) -> tuple:
-        if type(g) is np.ndarray:
+        if not isinstance(g, Tensor):
             return (kernels.log_softmax_backward(y, g.astype(y.dtype, copy=False), axis),)
         return (g - y.exp() * g.sum(axis, keepdims=True),)
     return record(out, (x,), "log_softmax", backward)

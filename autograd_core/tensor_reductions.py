@@ -104,5 +104,5 @@ def reduce_max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     share = winners / np.sum(winners, axis=axes, keepdims=True, dtype=data.dtype)
 
     def backward(g: Any, inputs: Any, out: Any, needs: Any) -> tuple:
-        return (g.reshape(kept) * (share if type(g) is np.ndarray else constant(share)),)
+        return (g.reshape(kept) * (constant(share) if isinstance(g, Tensor) else share),)
     return record(out, (x,), "max", backward)
