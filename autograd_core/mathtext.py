@@ -13,7 +13,7 @@ as prose, so a user's own formula never breaks a display.
 >>> to_latex(parse_formula("1-y^2"))
 '1-y^{2}'
 >>> print(to_latex(parse_formula("y*(1-y)")))
-y\\cdot \\left(1-y\\right)
+y\\cdot (1-y)
 """
 
 from __future__ import annotations
@@ -404,13 +404,30 @@ def _split_name(name: str) -> tuple[str, Optional[str]]:
     return match.group(3), match.group(4)
 
 
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
-                  "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "~": r"\~{}"}
+# Characters that \\text{} cannot hold in both LaTeX and MathJax (MathJax shows \\_ in text
+# literally), written instead as math-mode symbols, which both read the same way.
+_LATEX_SPECIAL = {"\\": "\\backslash ", "{": "\\{", "}": "\\}", "_": "\\_", "^": "\\hat{}",
+                  "#": "\\#", "$": "\\$", "%": "\\%", "&": "\\&", "~": "\\sim ",
+                  "\u2003": "\\quad "}
 
 
 def latex_text(text: str) -> str:
-    """`text` escaped for LaTeX's ``\\text{...}``."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    """`text` as upright prose in LaTeX math: runs of plain characters in ``\\text{...}``, the
+    characters TeX treats specially as math-mode symbols (``\\_``, ``\\#``, ...), so that LaTeX
+    and MathJax (Jupyter) show the same thing."""
+    parts: list[str] = []
+    run = ""
+    for ch in text:
+        if ch in _LATEX_SPECIAL:
+            if run:
+                parts.append(f"\\text{{{run}}}")
+                run = ""
+            parts.append(_LATEX_SPECIAL[ch])
+        else:
+            run += ch
+    if run or not parts:
+        parts.append(f"\\text{{{run}}}")
+    return "".join(parts)
 
 
 def _subscripted(base: str) -> bool:
@@ -426,7 +443,7 @@ def _latex_base(base: str) -> str:
         return base
     if _PLAIN.fullmatch(base):
         return f"\\mathrm{{{base}}}"
-    return f"\\text{{{latex_text(base)}}}"
+    return latex_text(base)
 
 
 def _mathml_base(base: str) -> str:
@@ -453,7 +470,7 @@ def _bare(node: Math) -> Math:
 # -- LaTeX ---------------------------------------------------------------------------------------
 
 _LATEX_OPS = {"*": "\\cdot ", "·": "\\cdot ", "⊙": "\\odot ", ">=": "\\geq ", "<=": "\\leq ",
-              "+=": "\\mathrel{+}=", "+": "+", "-": "-", ">": ">", "<": "<", "=": "="}
+              "+=": "\\;{+}{=}\\;", "+": "+", "-": "-", ">": ">", "<": "<", "=": "="}
 
 
 def latex_number(text: str) -> str:
@@ -485,12 +502,23 @@ def needs_parentheses(child: Math, level: int, right: bool) -> bool:
 
 def _latex_group(node: Math, needed: int) -> str:
     text = to_latex(node)
-    return f"\\left({text}\\right)" if precedence(node) < needed else text
+    return _latex_fence(text) if precedence(node) < needed else text
 
 
 def _latex_operand(node: Math, level: int, right: bool) -> str:
     text = to_latex(node)
-    return f"\\left({text}\\right)" if needs_parentheses(node, level, right) else text
+    return _latex_fence(text) if needs_parentheses(node, level, right) else text
+
+
+_TALL_LATEX = ("\\frac", "\\begin", "\\sum")
+_TALL_MATHML = ("<mfrac", "<mtable", "<munder")
+
+
+def _latex_fence(inner: str, left: str = "(", right: str = ")") -> str:
+    """Brackets around `inner`: sized to it (``\\left(``) only when it is taller than a line."""
+    if any(tall in inner for tall in _TALL_LATEX):
+        return f"\\left{left}{inner}\\right{right}"
+    return f"{left}{inner}{right}"
 
 
 def to_latex(node: Math) -> str:
@@ -504,15 +532,15 @@ def to_latex(node: Math) -> str:
         out = _latex_base(base)
         return out if subscript is None else f"{out}_{{{subscript}}}"
     if isinstance(node, Text):
-        return f"\\text{{{latex_text(node.text)}}}"
+        return latex_text(node.text)
     if isinstance(node, Call):
         if node.function in FUNCTION_SYMBOLS:
             name = FUNCTION_SYMBOLS[node.function][0]
         elif node.function in LATEX_OPERATORS:
             name = "\\" + node.function
         else:
-            name = f"\\operatorname{{{latex_text(node.function)}}}"
-        return f"{name}\\left({', '.join(to_latex(_bare(a)) for a in node.args)}\\right)"
+            name = f"\\operatorname{{{''.join(_LATEX_SPECIAL.get(ch, ch) for ch in node.function)}}}"
+        return name + _latex_fence(", ".join(to_latex(_bare(a)) for a in node.args))
     if isinstance(node, Bin):
         if node.op == "/":
             if _negative(node.left):  # -1/u^2 reads as minus a fraction
@@ -522,6 +550,8 @@ def to_latex(node: Math) -> str:
         left = _latex_operand(node.left, level, False)
         right = _latex_operand(node.right, level, True)
         if level == RELATION:
+            if node.op == "+=":
+                return f"{left}{_LATEX_OPS[node.op]}{right}"
             return f"{left} {_LATEX_OPS[node.op].strip()} {right}"
         return f"{left}{_LATEX_OPS[node.op]}{right}"
     if isinstance(node, Neg):
@@ -533,26 +563,26 @@ def to_latex(node: Math) -> str:
     if isinstance(node, Transpose):
         return f"{_latex_group(node.operand, ATOM)}^{{\\top}}"
     if isinstance(node, Paren):
-        return f"\\left({to_latex(node.inner)}\\right)"
+        return _latex_fence(to_latex(node.inner))
     if isinstance(node, Iverson):
-        return f"\\left[{to_latex(node.inner)}\\right]"
+        return _latex_fence(to_latex(node.inner), "[", "]")
     if isinstance(node, Index):
-        return f"{_latex_group(node.base, ATOM)}\\left[{to_latex(node.index)}\\right]"
+        return _latex_group(node.base, ATOM) + _latex_fence(to_latex(node.index), "[", "]")
     if isinstance(node, Cases):
         return (f"\\begin{{cases}}{to_latex(node.value)} & {to_latex(node.condition)}\\\\"
                 f"{to_latex(node.otherwise)} & \\text{{otherwise}}\\end{{cases}}")
     if isinstance(node, Partial):
         return f"\\frac{{\\partial {to_latex(node.of)}}}{{\\partial {to_latex(node.wrt)}}}"
     if isinstance(node, SumOver):
-        return f"\\sum_{{\\text{{{latex_text(node.label)}}}}}{_latex_group(node.body, POWER)}"
+        return f"\\sum_{{{latex_text(node.label)}}}{_latex_group(node.body, POWER)}"
     if isinstance(node, Matrix):
         rows = " \\\\ ".join(" & ".join(latex_number(x) for x in row) for row in node.rows)
         return f"\\begin{{bmatrix}}{rows}\\end{{bmatrix}}"
     if isinstance(node, Summary):
         shape = "\\times ".join(str(n) for n in node.shape) or "1"
-        return (f"\\left[{shape}\\text{{ array: min }}{latex_number(node.minimum)}"
+        return (f"[{shape}\\text{{ array: min }}{latex_number(node.minimum)}"
                 f"\\text{{, mean }}{latex_number(node.mean)}"
-                f"\\text{{, max }}{latex_number(node.maximum)}\\right]")
+                f"\\text{{, max }}{latex_number(node.maximum)}]")
     if isinstance(node, Row):
         return "".join(to_latex(part) for part in node.parts)
     raise TypeError(f"not a math node: {node!r}")
@@ -585,7 +615,9 @@ def _mrow(*parts: str) -> str:
 
 
 def _fenced(inner: str, left: str = "(", right: str = ")") -> str:
-    return f"<mrow><mo>{left}</mo>{inner}<mo>{right}</mo></mrow>"
+    """Brackets around `inner`, stretching only when it is taller than a line."""
+    stretch = "" if any(tall in inner for tall in _TALL_MATHML) else ' stretchy="false"'
+    return f"<mrow><mo{stretch}>{left}</mo>{inner}<mo{stretch}>{right}</mo></mrow>"
 
 
 def _mathml_group(node: Math, needed: int) -> str:

@@ -299,11 +299,22 @@ class BackwardStep:
 
     def latex(self) -> str:
         """The step as LaTeX: its header and one aligned line per parent (``aligned``)."""
-        rows = [f"&\\text{{{mathtext.latex_text(self.header())}}}"]
+        rows = [f"&{self._latex_header()}"]
         for equation in self.equations():
             text = mathtext.to_latex(equation)
             rows.append("&" + text)
         return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
+
+    def _latex_header(self) -> str:
+        """`header` in LaTeX, the node's name as math: ``\\text{step 2: }v\\ \\text{[/]}``."""
+        where = "" if self.pass_index in (None, self.index) else \
+            mathtext.latex_text(f" (step {self.pass_index} of the whole pass)")
+        return (mathtext.latex_text(f"step {self.index}: ") + self._latex_node() + where)
+
+    def _latex_node(self) -> str:
+        """The node's name as math and its op: ``v\\ \\text{[/]}``."""
+        name = mathtext.to_latex(self.math_name or Sym(self.name))
+        return f"{name}\\ {mathtext.latex_text(f'[{self.node.op}]')}"
 
     def _repr_latex_(self) -> str:
         """Jupyter's math display of the step."""
@@ -410,9 +421,9 @@ class Trace(list):
         rows = []
         for step in self:
             equations = step.equations() or [Text("(no gradient flows)")]
-            op = mathtext.latex_text(f"{step.name} [{step.node.op}]")
+            node = step._latex_node()
             for number, equation in enumerate(equations):
-                head = f"{step.index} & \\text{{{op}}}" if number == 0 else " & "
+                head = f"{step.index} & {node}" if number == 0 else " & "
                 rows.append(f"{head} & {mathtext.to_latex(equation)}")
         body = " \\\\ ".join(rows)
         return ("\\begin{array}{rll}\\text{step} & \\text{node [op]} & \\text{chain rule} \\\\ "
@@ -424,12 +435,13 @@ class Trace(list):
 
     def _repr_html_(self) -> str:
         """The trace as an HTML table, each step's formulas typeset in MathML."""
+        cell = ' style="padding: 3px 10px; text-align: left; vertical-align: middle"'
         rows = "".join(
-            f"<tr><td>{step.index}</td><td>{html.escape(step.name)} "
-            f"<code>[{html.escape(step.node.op)}]</code></td><td>{step.mathml()}</td></tr>"
+            f"<tr><td{cell}>{step.index}</td><td{cell}>{html.escape(step.name)} "
+            f"<code>[{html.escape(step.node.op)}]</code></td><td{cell}>{step.mathml()}</td></tr>"
             for step in self)
-        return ('<table class="chainrule-trace"><thead><tr><th>step</th><th>node [op]</th>'
-                f"<th>chain rule</th></tr></thead><tbody>{rows}</tbody></table>")
+        return (f'<table class="chainrule-trace"><thead><tr><th{cell}>step</th><th{cell}>node [op]</th>'
+                f"<th{cell}>chain rule</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def trace_table(steps: Iterable[BackwardStep]) -> Trace:

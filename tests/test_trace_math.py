@@ -36,12 +36,12 @@ def parsed_xml(markup: str) -> ET.Element:
 BUILT_IN = {
     "+": ["1", "1"], "-": ["1", "-1"], "*": ["b", "a"],
     "/": [r"\frac{1}{b}", r"-\frac{a}{b^{2}}"], "neg": ["-1"],
-    "**": [r"b\cdot a^{b-1}", r"y\cdot \ln\left(a\right)"], "**n": [r"2\cdot u"],
-    "exp": ["y"], "log": [r"\frac{1}{u}"], "abs": [r"\operatorname{sign}\left(u\right)"],
-    "max": [r"\left[a>b\right]", r"\left[b>a\right]"],
-    "tanh": ["1-y^{2}"], "sigmoid": [r"y\cdot \left(1-y\right)"], "relu": [r"\left[u>0\right]"],
+    "**": [r"b\cdot a^{b-1}", r"y\cdot \ln(a)"], "**n": [r"2\cdot u"],
+    "exp": ["y"], "log": [r"\frac{1}{u}"], "abs": [r"\operatorname{sign}(u)"],
+    "max": ["[a>b]", "[b>a]"],
+    "tanh": ["1-y^{2}"], "sigmoid": [r"y\cdot (1-y)"], "relu": ["[u>0]"],
     "leaky_relu": [r"\begin{cases}1 & u>0\\0.01 & \text{otherwise}\end{cases}"],
-    "elu": [r"\begin{cases}1 & u>0\\1\cdot \exp\left(u\right) & \text{otherwise}\end{cases}"],
+    "elu": [r"\begin{cases}1 & u>0\\1\cdot \exp(u) & \text{otherwise}\end{cases}"],
 }
 
 
@@ -80,7 +80,7 @@ def test_tensor_formulas_as_latex():
     dl_dh = r"\frac{\partial L}{\partial h}"
     assert latex["@"] == [dl_dh + r"\cdot W^{\top}", r"X^{\top}\cdot " + dl_dh]
     assert latex["softmax"] == [rf"p\odot \left({dl_dh}-\operatorname{{sum}}\left({dl_dh}\odot p\right)\right)"]
-    assert latex["clip"][0] == dl_dh + r"\odot \left[\min\leq z\leq \max\right]"
+    assert latex["clip"][0] == dl_dh + r"\odot [\min\leq z\leq \max]"
     assert latex["sum"] == [rf"\operatorname{{broadcast}}\left({dl_dh}\right)\text{{ over the summed axes}}"]
     for name, forms in latex.items():
         assert all(mathtext.is_well_formed_latex(form) for form in forms), name
@@ -92,7 +92,9 @@ def test_names_as_math():
     assert to_latex(Sym("alpha")) == r"\alpha" and to_mathml(Sym("alpha")) == "<mi>α</mi>"
     assert to_latex(Sym("node12")) == r"\mathrm{node12}"  # a position, not a subscript
     assert to_latex(Sym("layers.0.w")) == r"\text{layers.0.w}"
-    assert to_latex(Sym("a_b#%")) == r"\text{a\_b\#\%}"
+    # TeX's special characters as math symbols, which LaTeX and MathJax both read the same way
+    assert to_latex(Sym("a_b#%")) == r"\text{a}\_\text{b}\#\%"
+    assert to_latex(Text("leaky_relu over x")) == r"\text{leaky}\_\text{relu over x}"
     assert to_mathml(Sym("a<b")) == "<mi>a&lt;b</mi>"
 
 
@@ -125,9 +127,9 @@ def slide_step() -> tuple[BackwardStep, BackwardStep]:
 def test_a_step_as_latex_is_the_slides_line():
     _, second = slide_step()
     assert second.latex() == (
-        r"\begin{aligned}&\text{step 2: v [/]} \\ "
+        r"\begin{aligned}&\text{step 2: }v\ \text{[/]} \\ "
         r"&\frac{\partial L}{\partial u} = \frac{\partial L}{\partial v}\cdot \left(-\frac{1}{u^{2}}\right)"
-        r" = 3\cdot \left(-0.25\right) = -0.75\end{aligned}")
+        r" = 3\cdot (-0.25) = -0.75\end{aligned}")
     assert second._repr_latex_() == f"$${second.latex()}$$"
 
 
@@ -150,8 +152,26 @@ def test_several_paths_read_plus_equals_in_math():
     (step,) = trace_backward(y, seed=0.5)
     latex = step.latex()
     # hand: each factor sends 0.5 * a = 1.5; in all dy/da = 3
-    assert r"\frac{\partial y}{\partial a} \mathrel{+}= \frac{\partial y}{\partial y}\cdot a = 0.5\cdot 3 = 1.5" in latex
-    assert r"\text{ (path 2 of 2; }\frac{\partial y}{\partial a} = 3\text{ in all)}" in latex.replace("\u2003", " ")
+    assert r"\frac{\partial y}{\partial a}\;{+}{=}\;\frac{\partial y}{\partial y}\cdot a = 0.5\cdot 3 = 1.5" in latex
+    assert r"\quad \text{(path 2 of 2; }\frac{\partial y}{\partial a} = 3\text{ in all)}" in latex
+
+
+def test_every_step_of_the_w52_and_an_mlp_trace_reads_as_latex():
+    """matplotlib's mathtext (a strict subset of LaTeX) reads every line and header."""
+    from matplotlib.mathtext import MathTextParser
+
+    from chainrule.w52 import build_w52
+    from nn import MLP
+
+    parser = MathTextParser("agg")
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([Value(0.5, "x1"), Value(-1.0, "x2")]) - 1.0) ** 2
+    loss.label = "L"
+    for root in (build_w52().L, loss):
+        for step in trace_backward(root):
+            parser.parse(f"${step._latex_header()}$")
+            for equation in step.equations():
+                parser.parse(f"${to_latex(equation)}$")
 
 
 def test_a_trace_displays_as_a_table_of_formulas():
@@ -187,8 +207,8 @@ def test_matmul_step_is_matrix_calculus():
     assert lines[0] == f"dL/dX = (dL/d(X@W))·Wᵀ = {format_number(G @ w_data.T)}"
     assert lines[1] == f"dL/dW = Xᵀ·(dL/d(X@W)) = {format_number(x_data.T @ G)}"
     latex = matmul.latex()
-    assert r"\frac{\partial L}{\partial X} = \frac{\partial L}{\partial \left(X\cdot W\right)}\cdot W^{\top}" in latex
-    assert r"\frac{\partial L}{\partial W} = X^{\top}\cdot \frac{\partial L}{\partial \left(X\cdot W\right)}" in latex
+    assert r"\frac{\partial L}{\partial X} = \frac{\partial L}{\partial (X\cdot W)}\cdot W^{\top}" in latex
+    assert r"\frac{\partial L}{\partial W} = X^{\top}\cdot \frac{\partial L}{\partial (X\cdot W)}" in latex
     expected = x_data.T @ G  # 3x2, written as a matrix
     rows = " \\\\ ".join(" & ".join(f"{v:.4g}" for v in row) for row in expected)
     assert rf"\begin{{bmatrix}}{rows}\end{{bmatrix}}" in latex
@@ -225,7 +245,7 @@ def test_sum_mean_and_elementwise_rules():
     ones = np.full_like(x_data, 1 / 6)  # dL/dh = 1/N with N = 6
     assert mean_step.lines() == [f"dL/dh = broadcast(dL/dL) / N over the averaged axes = {format_number(ones)}"]
     assert tanh_step.lines() == [f"dL/dX = dL/dh ⊙ (1-h^2) = {format_number(ones * (1 - np.tanh(x_data) ** 2))}"]
-    assert r"\frac{\partial L}{\partial h}\odot \left(1-h^{2}\right)" in tanh_step.latex()
+    assert r"\frac{\partial L}{\partial h}\odot (1-h^{2})" in tanh_step.latex()
 
 
 def test_arrays_are_matrices_up_to_6x6_and_summaries_above():
@@ -235,7 +255,7 @@ def test_arrays_are_matrices_up_to_6x6_and_summaries_above():
     seven = np.arange(49.0).reshape(7, 7)  # mean of 0..48 is 24
     assert format_number(seven) == "shape (7, 7): min 0 mean 24 max 48"
     assert to_latex(mathtext.array_math(seven)) == (
-        r"\left[7\times 7\text{ array: min }0\text{, mean }24\text{, max }48\right]")
+        r"[7\times 7\text{ array: min }0\text{, mean }24\text{, max }48]")
     cube = np.ones((2, 2, 2))
     assert format_number(cube) == "shape (2, 2, 2): min 1 mean 1 max 1"
     assert format_number(np.array([1.5, -2.0])) == "[1.5, -2]"

@@ -11,6 +11,7 @@ The expected gradients are computed by hand here (see `hand_grads`), not read fr
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -292,3 +293,29 @@ def test_a_2000_step_chain_is_small_and_responsive(browser, tmp_path):
     order = topological_order(y)
     lines = grad_lines(browser, {"x": f"n{order.index(x)}"})
     assert lines["x"] == f"grad {1.001 ** 1000:.4g}"
+
+
+def test_a_player_whose_script_runs_before_it_is_on_the_page(browser, tmp_path):
+    """JupyterLab and the classic notebook run an output's scripts while the output is not yet
+    attached to the page; the player must still come to life once it is."""
+    fragment = json.dumps(Stepper(graph())._repr_html_()).replace("</", "<\\/")
+    loader = """<div id="out"></div><script>
+      var host = document.createElement('div');
+      host.innerHTML = FRAGMENT;
+      host.querySelectorAll('script:not([type])').forEach(function (old) {
+        // As jQuery's append (the classic notebook) does: the code runs now, in the page's
+        // head, while the output is not on the page yet.
+        var script = document.createElement('script');
+        script.textContent = old.textContent;
+        document.head.appendChild(script).parentNode.removeChild(script);
+      });
+      setTimeout(function () { document.getElementById('out').appendChild(host); }, 600);
+    </script>""".replace("FRAGMENT", fragment)
+    page = tmp_path / "late.html"
+    page.write_text(html_page(loader), encoding="utf-8")
+    browser.get(page.as_uri())
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(
+        "var p = document.querySelector('#out .chainrule-player');"
+        " return p !== null && p.hasAttribute('data-ready');"))
+    click(browser, "next", 2)
+    assert step_shown(browser) == 2

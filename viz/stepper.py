@@ -291,14 +291,6 @@ def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str
     return Stepper(root, seed=seed, rankdir=rankdir, focus=focus).save(path)
 
 
-def focus_player(root: Any, focus: Any, path: PathLike, *, seed: Any = None,
-                 rankdir: str = "LR") -> tuple[pathlib.Path, Trace]:
-    """Write the player of the chain(s) from `root` to `focus` to `path` and return it with
-    the focused trace (for a command line: print the trace, point at the file)."""
-    stepper = Stepper(root, seed=seed, rankdir=rankdir, focus=focus)
-    return stepper.save(path), stepper.steps
-
-
 def _checked_html_path(path: PathLike) -> pathlib.Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
@@ -632,11 +624,14 @@ _SCRIPT = r"""
   function boot() {
     Array.prototype.forEach.call(document.querySelectorAll("div.chainrule-player"), init);
   }
-  boot();
-  // Jupyter may run this script before the output is attached to the page: look again.
-  setTimeout(boot, 0);
-  setTimeout(boot, 250);
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); }
+  // Jupyter may run this script before its output is attached to the page: look again for
+  // a while (every 100 ms, up to 10 s) until every player on the page is ready.
+  var tries = 0;
+  (function again() {
+    boot();
+    var own = document.getElementById("__PLAYER__");
+    if ((own === null || !own.hasAttribute("data-ready")) && ++tries < 100) { setTimeout(again, 100); }
+  })();
 })();
 """
 
@@ -651,9 +646,11 @@ def player_fragment(player_id: str, svg: str, payload: str, n_steps: int) -> str
     inside one ``div#player_id``; `payload` is `Stepper.player_data` as JSON text."""
     if not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
+    if not re.fullmatch(r"[A-Za-z][\w-]*", player_id):
+        raise ValueError(f"a player id is letters, digits, - and _, starting with a letter; got {player_id!r}")
     style = _STYLE.replace("__FONT__", SANS_FONT.replace(",", ", "))
     return (
-        f'<div class="chainrule-player" id="{html.escape(player_id)}" tabindex="0" '
+        f'<div class="chainrule-player" id="{player_id}" tabindex="0" '
         'data-interval="1200">\n'
         f"<style>{style}</style>\n"
         '<div class="cr-noscript">This backprop player needs JavaScript (in Jupyter: trust the '
@@ -674,7 +671,7 @@ def player_fragment(player_id: str, svg: str, payload: str, n_steps: int) -> str
         f'<div class="cr-body"><div class="cr-graph">\n{svg}\n</div>'
         '<ol class="cr-list" start="0" aria-label="steps"></ol></div>\n'
         f'<script type="application/json" class="cr-data">{_json_in_html(payload)}</script>\n'
-        f"<script>{_SCRIPT}</script>\n</div>")
+        f"<script>{_SCRIPT.replace('__PLAYER__', player_id)}</script>\n</div>")
 
 
 def html_page(body: str, title: str = "chainrule: backpropagation step by step") -> str:
