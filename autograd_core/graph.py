@@ -10,8 +10,20 @@ A *node* is any object with the methods of `Node`:
   - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
   - ``clear_grad()``: reset ``node.grad``.
 Nodes are told apart by identity: they are kept in sets and dicts with the default
-``object.__hash__``, so a node class must not define ``__eq__`` (a Tensor comparison that
-returned an array would make nodes unhashable, and equal data must never merge two nodes).
+``object.__hash__`` (``__hash__ = object.__hash__``), and equal data must never merge two
+nodes. A node class may still define ``==`` as something else (`Tensor`'s ``==`` is an
+elementwise mask, like PyTorch's): a dict or set looking up a key compares hashes first and
+then identity (``is``) before it ever calls ``==``, and the identity hash of two distinct nodes
+differs, so the tables here never call a node's ``==`` for a node they hold. What must not be
+used on nodes is anything that relies on ``==`` alone: ``list.index``, ``x in some_list``,
+``list.remove`` and ``==`` between nodes (they would get a mask, or raise on its truth value).
+
+Threads: several threads may run backward passes at once through graphs that share leaves
+(the parameters of one model). Each pass sums its gradients in a private table; only adding
+them into a leaf's ``.grad`` touches shared state, so `accumulate_grad` takes `leaf_lock` for a
+node without parents. An intermediate node belongs to the pass that built it and is not locked
+(two threads backpropagating through the very same intermediate nodes may lose updates of
+those nodes' ``.grad``, never of a leaf's).
 
 Everything that walks a graph in this project goes through `topological_order`, and
 everything that applies the chain rule goes through `backpropagate`.
@@ -19,6 +31,7 @@ everything that applies the chain rule goes through `backpropagate`.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
 
@@ -36,6 +49,17 @@ class Node(Protocol):
     def accumulate_grad(self, gradient: Any) -> None: ...
 
     def clear_grad(self) -> None: ...
+
+
+# Locks for adding into a leaf's .grad, striped by the leaf's identity: a lock per leaf would
+# cost a slot in every node, one lock for all would make threads that train different models
+# wait for each other's (GIL-free, for large arrays) numpy additions.
+_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def leaf_lock(node: object) -> threading.Lock:
+    """The lock that guards adding a gradient into the leaf `node` (see the module notes)."""
+    return _LEAF_LOCKS[(id(node) >> 4) & 63]
 
 
 # What `backpropagate` reports for every node it processes: the node, dL/d(node) for

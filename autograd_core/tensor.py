@@ -30,7 +30,7 @@ import numpy as np
 
 from autograd_core import ops
 from autograd_core.grad_mode import GRAD_MODE, enable_grad
-from autograd_core.graph import backpropagate
+from autograd_core.graph import backpropagate, leaf_lock
 from autograd_core.value import Value
 
 # dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
@@ -132,7 +132,8 @@ class Tensor:
 
     @staticmethod
     def from_op(data: ArrayLike, parents: Sequence["Tensor"], op: str,
-                backward: BackwardFunction, *, check_gradients: bool = True) -> "Tensor":
+                backward: Optional[BackwardFunction] = None, *, check_gradients: bool = True,
+                vjp: Optional[VectorJacobianProduct] = None) -> "Tensor":
         """The public way to define a new differentiable operation.
 
         `data` is the op's result (computed by the caller from the parents' ``.data``),
@@ -150,8 +151,16 @@ class Tensor:
         ops whose backward is itself tested against an oracle: it must then return exactly
         one gradient per parent, in that parent's shape, and None for every parent that
         does not require grad (nn's layers and losses do this on their hot path).
+
+        To make the op differentiable twice, give ``vjp(upstream, inputs, out, needs)`` instead
+        of `backward`: the same rule written with operations that numpy arrays and Tensors
+        share (``@``, ``.T``, ``.reshape``, ``.sum``, arithmetic, `autograd_core.exp` ...).
+        An ordinary backward calls it with the parents' arrays (saved now) and the result's
+        array; ``backward(create_graph=True)`` with the parent Tensors and the result Tensor,
+        so its gradients are graph nodes. `needs[i]` says whether parent i needs a gradient;
+        return None for those that do not. (No per-pass checks: test it against an oracle.)
         """
-        return tensor_custom_op.from_op(data, parents, op, backward, check_gradients)
+        return tensor_custom_op.from_op(data, parents, op, backward, check_gradients, vjp)
 
     @property
     def rule(self) -> Optional["ops.Op"]:
@@ -259,17 +268,24 @@ class Tensor:
 
     def accumulate_grad(self, gradient: Any) -> None:
         """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array; a
-        Tensor when ``backward(create_graph=True)`` made the gradient a graph node)."""
-        if isinstance(gradient, Tensor):
+        Tensor when ``backward(create_graph=True)`` made either of them a graph node).
+
+        Into a leaf under `leaf_lock`: threads running backward passes that share a leaf
+        (a parameter) must not lose each other's additions."""
+        if self.parents:
             self.grad = gradient if self.grad is None else self.grad + gradient
-        elif self.parents:
-            self.grad = gradient if self.grad is None else self.grad + gradient
-        elif self.grad is None:
-            # A leaf's grad is what optimizers read and users edit in place: give it its
-            # own writable array in the leaf's dtype (the pass may share or broadcast views).
-            self.grad = np.array(gradient, dtype=self.data.dtype)
-        else:
-            self.grad = (self.grad + gradient).astype(self.data.dtype, copy=False)
+            return
+        with leaf_lock(self):
+            grad = self.grad
+            if isinstance(gradient, Tensor) or isinstance(grad, Tensor):
+                # a graph gradient (create_graph): the sum is a node too, as in PyTorch
+                self.grad = gradient if grad is None else grad + gradient
+            elif grad is None:
+                # A leaf's grad is what optimizers read and users edit in place: give it its
+                # own writable array in the leaf's dtype (the pass may share or broadcast views).
+                self.grad = np.array(gradient, dtype=self.data.dtype)
+            else:
+                self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
 
     def clear_grad(self) -> None:
         """Forget the gradient (``grad = None``)."""

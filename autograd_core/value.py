@@ -18,7 +18,7 @@ import numbers
 from typing import Any, Iterable, Sequence, Union
 
 from autograd_core import ops
-from autograd_core.graph import backpropagate, topological_order
+from autograd_core.graph import _LEAF_LOCKS, backpropagate, topological_order
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -126,13 +126,26 @@ class Value:
         return ((first, upstream * self._local_first), (second, upstream * self._local_second))
 
     def accumulate_grad(self, gradient: Any) -> None:
-        """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch)."""
-        if type(gradient) is float:
-            self.grad += gradient
-        elif type(self.grad) is float and self.grad == 0.0:  # the first gradient node
-            self.grad = gradient
-        else:
-            self.grad = self.grad + gradient
+        """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch).
+
+        Into a leaf under its `leaf_lock`: threads running backward passes that share a leaf
+        (a parameter) must not lose each other's additions. An intermediate node belongs to
+        the pass that built it and takes no lock (the hot path of a scalar network)."""
+        if self._first_parent is not None:
+            if type(gradient) is float:
+                self.grad += gradient
+            elif type(self.grad) is float and self.grad == 0.0:  # the first gradient node
+                self.grad = gradient
+            else:
+                self.grad = self.grad + gradient
+            return
+        with _LEAF_LOCKS[(id(self) >> 4) & 63]:  # leaf_lock(self), inlined
+            if type(gradient) is float:
+                self.grad += gradient
+            elif type(self.grad) is float and self.grad == 0.0:
+                self.grad = gradient
+            else:
+                self.grad = self.grad + gradient
 
     def clear_grad(self) -> None:
         """Reset ``self.grad`` to 0."""

@@ -319,3 +319,69 @@ def test_local_grads_setter_checks_the_count():
         out.local_grads = (1.0, 2.0)
     out.local_grads = (0.5,)
     assert out.local_grads == (0.5,) and out.chain_rule(2.0) == ((a, 1.0),)
+
+
+# -- threads sharing a leaf --------------------------------------------------------------------
+
+def _run_in_threads(work: Any, count: int = 4) -> None:
+    import threading
+    failures: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except BaseException as error:  # noqa: BLE001 - re-raised in the main thread
+            failures.append(error)
+    threads = [threading.Thread(target=guarded) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+def test_threads_accumulating_into_a_shared_tensor_leaf_lose_no_gradient():
+    # Issue 11's example: numpy releases the GIL while it adds a million floats, so an
+    # unguarded `grad = grad + g` lost updates (62 or 68 instead of 160). PyTorch: exactly 160.
+    w = Tensor(np.ones(1_000_000), requires_grad=True)
+
+    def work() -> None:
+        for _ in range(40):
+            (w * 1.0).sum().backward()
+    _run_in_threads(work)
+    np.testing.assert_array_equal(w.grad[[0, -1]], [160.0, 160.0])
+
+
+class _SlowGradient(Value):
+    """A Value gradient whose addition yields the interpreter to other threads half-way
+    (like numpy's large additions, or any Python __add__ under free threading), so that an
+    accumulation that is not atomic loses updates every time, not just by bad luck."""
+
+    __slots__ = ()
+
+    def __radd__(self, other: Any) -> Value:
+        import time
+        time.sleep(0.001)
+        return Value.__add__(other, Value(self.data))
+
+
+def test_threads_accumulating_into_a_shared_value_leaf_lose_no_gradient():
+    w = Value(0.0)
+    w.grad = Value(0.0)  # a gradient node (as after backward(create_graph=True))
+
+    def work() -> None:
+        for _ in range(25):
+            w.accumulate_grad(_SlowGradient(1.0))
+    _run_in_threads(work)
+    assert w.grad.data == 100.0
+
+
+def test_threads_running_value_backward_on_a_shared_leaf_lose_no_gradient():
+    w = Value(1.5)
+
+    def work() -> None:
+        for _ in range(2000):
+            (w * 2.0 + w.tanh()).backward()
+    _run_in_threads(work)
+    assert math.isclose(w.grad, 8000 * (2.0 + 1.0 - math.tanh(1.5) ** 2), rel_tol=1e-12)
