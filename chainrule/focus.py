@@ -29,15 +29,20 @@ def resolve_w52_node(graph: W52Graph, name: str) -> Any:
                      "into unit 5)")
 
 
-def run_w52_focus(name: str, player_path: Optional[str] = "", out: TextIO = sys.stdout) -> int:
+def run_w52_focus(name: str, player_path: Optional[str] = "", out: TextIO = sys.stdout,
+                  err: TextIO = sys.stderr) -> int:
     """Print the backward steps on the chain(s) from L to node `name` of the w52 network and
     write their player to `player_path` (default ``<name>-chain.html``; None: no player).
-    Returns the exit status (0)."""
+    Returns the exit status: 0, or 2 (after a message on `err`) for an unknown node."""
     from autograd_core import trace_backward
     from viz.stepper import Stepper
 
     graph = build_w52()
-    node = resolve_w52_node(graph, name)
+    try:
+        node = resolve_w52_node(graph, name)
+    except ValueError as unknown:
+        print(f"chainrule w52: error: --focus: {unknown}", file=err)
+        return 2
     whole = len(trace_backward(graph.L))
     steps = trace_backward(graph.L, focus=node)
     label = node.label if node.label == name else f"{name} (labelled {node.label})"

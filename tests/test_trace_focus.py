@@ -169,3 +169,6 @@ def test_the_cli_function_prints_the_chain_and_writes_the_player(tmp_path):
     assert resolve_w52_node(graph, "u5") is graph.u[4]
     with pytest.raises(ValueError, match="no node 'w99' in the w52 network; its nodes are: x1, x2, "):
         resolve_w52_node(graph, "w99")
+    err = io.StringIO()
+    assert run_w52_focus("w99", player_path=None, out=io.StringIO(), err=err) == 2
+    assert err.getvalue().startswith("chainrule w52: error: --focus: no node 'w99'")
