@@ -624,6 +624,40 @@ def test_kernel_mode_context_manager_restores_the_previous_mode():
     assert K.get_kernel_mode() == before
 
 
+def test_kernel_mode_is_per_thread():
+    # Two threads with overlapping blocks: A enters serial, B enters numpy, A leaves, B leaves.
+    # With one process-wide mode, B restored the "serial" it had seen and A saw "numpy".
+    import threading
+    before = K.get_kernel_mode()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def thread_a() -> None:
+        with K.kernel_mode("serial"):
+            a_in.set()
+            b_in.wait(10)
+            seen["a"].append(K.get_kernel_mode())
+        seen["a"].append(K.get_kernel_mode())
+        a_out.set()
+
+    def thread_b() -> None:
+        a_in.wait(10)
+        with K.kernel_mode("numpy"):
+            b_in.set()
+            a_out.wait(10)
+            seen["b"].append(K.get_kernel_mode())
+        seen["b"].append(K.get_kernel_mode())
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    start = switch.mode_from_environment()  # a new thread starts from CHAINRULE_NUMBA's mode
+    assert seen == {"a": ["serial", start], "b": ["numpy", start]}
+    assert K.get_kernel_mode() == before
+
+
 # ------------------------------------------------------------------ import and disk cache
 
 def test_importing_compiles_nothing_and_does_not_import_numba():

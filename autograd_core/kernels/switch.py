@@ -10,12 +10,18 @@ Modes:
 
 The starting mode comes from the environment variable `CHAINRULE_NUMBA`, read once at import:
 unset, "1" or "auto" -> "auto"; "0" -> "numpy"; "serial" or "parallel" -> that mode.
+
+The mode is per thread, like grad mode (and PyTorch's): `set_kernel_mode` and `kernel_mode`
+change the calling thread's mode only, and every thread starts from the environment's mode, so
+overlapping ``with kernel_mode(...)`` blocks in two threads cannot leave each other's mode
+behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 MODES = ("auto", "serial", "parallel", "numpy")
@@ -35,26 +41,34 @@ def mode_from_environment(environ: dict[str, str] | os._Environ = os.environ) ->
                          "(always that Numba kernel)") from None
 
 
-_mode = mode_from_environment()
+class _KernelMode(threading.local):
+    """Per-thread mode; the class attribute is every new thread's starting value."""
+
+    mode = mode_from_environment()
+
+
+_STATE = _KernelMode()
 
 
 def get_kernel_mode() -> str:
-    """The mode the kernel functions use right now: "auto", "serial", "parallel" or "numpy"."""
-    return _mode
+    """The mode the kernel functions use right now in this thread: "auto", "serial",
+    "parallel" or "numpy"."""
+    return _STATE.mode
 
 
 def set_kernel_mode(mode: str) -> str:
-    """Switch every kernel function to `mode` (one of MODES); return the previous mode."""
-    global _mode
+    """Switch this thread's kernel functions to `mode` (one of MODES); return the previous
+    mode. Other threads keep theirs."""
     if mode not in MODES:
         raise ValueError(f"unknown kernel mode {mode!r}; expected one of {MODES}")
-    previous, _mode = _mode, mode
+    previous, _STATE.mode = _STATE.mode, mode
     return previous
 
 
 @contextlib.contextmanager
 def kernel_mode(mode: str) -> Iterator[None]:
-    """Use `mode` inside the `with` block and restore the previous mode afterwards."""
+    """Use `mode` inside the `with` block (in this thread) and restore the previous mode
+    afterwards."""
     previous = set_kernel_mode(mode)
     try:
         yield
