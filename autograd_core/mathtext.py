@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence, Union
+from typing import Mapping, Optional, Union
 
 import numpy as np
 
@@ -505,6 +505,17 @@ def _latex_group(node: Math, needed: int) -> str:
     return _latex_fence(text) if precedence(node) < needed else text
 
 
+def _drawn_fraction(node: Math) -> bool:
+    """Whether `node` is drawn as a fraction, which a superscript must not touch: (∂L/∂h)ᵀ."""
+    return isinstance(node, Partial) or (isinstance(node, Bin) and node.op == "/")
+
+
+def _latex_base_of(node: Math) -> str:
+    """The base of a power or a transpose, in parentheses unless it is a plain atom."""
+    text = to_latex(node)
+    return _latex_fence(text) if precedence(node) < ATOM or _drawn_fraction(node) else text
+
+
 def _latex_operand(node: Math, level: int, right: bool) -> str:
     text = to_latex(node)
     return _latex_fence(text) if needs_parentheses(node, level, right) else text
@@ -559,9 +570,9 @@ def to_latex(node: Math) -> str:
             return f"\\neg {_latex_group(node.operand, POWER)}"
         return f"-{_latex_group(node.operand, POWER)}"
     if isinstance(node, Pow):
-        return f"{_latex_group(node.base, ATOM)}^{{{to_latex(node.exponent)}}}"
+        return f"{_latex_base_of(node.base)}^{{{to_latex(node.exponent)}}}"
     if isinstance(node, Transpose):
-        return f"{_latex_group(node.operand, ATOM)}^{{\\top}}"
+        return f"{_latex_base_of(node.operand)}^{{\\top}}"
     if isinstance(node, Paren):
         return _latex_fence(to_latex(node.inner))
     if isinstance(node, Iverson):
@@ -625,6 +636,11 @@ def _mathml_group(node: Math, needed: int) -> str:
     return _fenced(text) if precedence(node) < needed else text
 
 
+def _mathml_base_of(node: Math) -> str:
+    text = to_mathml(node)
+    return _fenced(text) if precedence(node) < ATOM or _drawn_fraction(node) else text
+
+
 def _mathml_operand(node: Math, level: int, right: bool) -> str:
     text = to_mathml(node)
     return _fenced(text) if needs_parentheses(node, level, right) else text
@@ -672,9 +688,9 @@ def to_mathml(node: Math) -> str:
         sign = "¬" if node.logical else "−"
         return _mrow(f"<mo>{sign}</mo>", _mathml_group(node.operand, POWER))
     if isinstance(node, Pow):
-        return f"<msup>{_mathml_group(node.base, ATOM)}{_mrow(to_mathml(node.exponent))}</msup>"
+        return f"<msup>{_mathml_base_of(node.base)}{_mrow(to_mathml(node.exponent))}</msup>"
     if isinstance(node, Transpose):
-        return f"<msup>{_mathml_group(node.operand, ATOM)}<mo>⊤</mo></msup>"
+        return f"<msup>{_mathml_base_of(node.operand)}<mo>⊤</mo></msup>"
     if isinstance(node, Paren):
         return _fenced(to_mathml(node.inner))
     if isinstance(node, Iverson):

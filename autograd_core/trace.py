@@ -211,7 +211,7 @@ class BackwardStep:
         line (their `ParentStep` is still in ``parents``), as a slide writes no dL/d2.
 
         A tensor step is written in matrix calculus, with its result as a matrix (up to 6x6)
-        or as shape and min/mean/max: ``dL/dW = xᵀ·dL/dh = [[...]]`` for a matmul,
+        or as shape and min/mean/max: ``dL/dW = xᵀ·(dL/d(x@W)) = [[...]]`` for a matmul,
         ``dL/da = dL/dout ⊙ (b)`` for an elementwise rule, summed over the axes that
         broadcasting added (``sum over axis 0 of [...]``)."""
         root, up = self.root_name, format_number(self.upstream)

@@ -274,3 +274,11 @@ def test_large_tensor_steps_are_summarised():
     # hand: dL/d(X*C) = 1 everywhere; dL/dX = C, from 0 to 69 with mean 34.5
     assert lines == ["dL/d(X*C) = broadcast(dL/dL) over the summed axes = shape (7, 10): min 1 mean 1 max 1",
                      "dL/dX = dL/d(X*C) ⊙ (C) = shape (7, 10): min 0 mean 34.5 max 69"]
+
+
+def test_a_superscript_never_touches_a_fraction():
+    g = mathtext.Partial(Sym("L"), Sym("h"))
+    assert to_latex(parse_formula("Gᵀ·A", {"G": g, "A": Sym("x")})) == \
+        r"\left(\frac{\partial L}{\partial h}\right)^{\top}\cdot x"
+    assert to_latex(parse_formula("(1/u)^2")) == r"\left(\frac{1}{u}\right)^{2}"
+    assert to_latex(parse_formula("-x^2")) == "-x^{2}"  # -(x^2), as Python reads it
