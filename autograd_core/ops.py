@@ -258,8 +258,9 @@ def select(condition: Any, if_true: Any, if_false: Any, like: Any) -> Any:
     """`if_true` where `condition` (a bool or boolean array from ``data_of(like)``), else
     `if_false`, in the kind of `like`; a mask picks, it never multiplies, so an infinite or
     NaN branch that is not picked cannot leak into the result."""
-    if isinstance(like, np.ndarray):
-        if type(if_true) is float and type(if_false) is float and condition.shape == like.shape:
+    if isinstance(like, (np.ndarray, np.generic)):  # a numpy scalar is a 0-d array here
+        if type(if_true) is float and type(if_false) is float and np.shape(condition) == like.shape \
+                and isinstance(condition, np.ndarray):
             # A 0/1 mask stays boolean: multiplying by it is exact and keeps the float dtype.
             if if_true == 0.0 and if_false == 1.0:
                 return ~condition
@@ -446,14 +447,24 @@ def _power_base_derivative(a: Any, b: Any) -> Any:
 
 
 def _maximum_derivative(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
-    """[a > b] and [b > a], each 1/2 at a tie (torch.maximum's rule)."""
+    """[a > b] and [b > a], each 1/2 at a tie (torch.maximum's rule), as constants."""
     raw_a, raw_b = data_of(a), data_of(b)
-    like = out
-    share_a = select(np.greater(raw_a, raw_b), 1.0, select(np.equal(raw_a, raw_b), 0.5, 0.0, raw_a * 0.0), like) \
-        if isinstance(data_of(out), np.ndarray) else (1.0 if raw_a > raw_b else 0.5 if raw_a == raw_b else 0.0)
-    share_b = select(np.greater(raw_b, raw_a), 1.0, select(np.equal(raw_a, raw_b), 0.5, 0.0, raw_a * 0.0), like) \
-        if isinstance(data_of(out), np.ndarray) else (1.0 if raw_b > raw_a else 0.5 if raw_a == raw_b else 0.0)
-    return share_a, share_b
+    if isinstance(raw_a, float) and isinstance(raw_b, float):  # floats, or Values
+        return (1.0 if raw_a > raw_b else 0.5 if raw_a == raw_b else 0.0,
+                1.0 if raw_b > raw_a else 0.5 if raw_a == raw_b else 0.0)
+    raw_a, raw_b = np.asarray(raw_a), np.asarray(raw_b)
+    tie = np.where(raw_a == raw_b, 0.5, 0.0)
+    shares = (np.where(raw_a > raw_b, 1.0, tie), np.where(raw_b > raw_a, 1.0, tie))
+    dtype = np.result_type(raw_a, raw_b)
+    return tuple(_as_kind_of(share.astype(dtype, copy=False), out) for share in shares)
+
+
+def _as_kind_of(array: np.ndarray, like: Any) -> Any:
+    """`array` as a constant of the kind of `like`: itself for arrays, a Tensor for a Tensor."""
+    if _APPLIERS.get(type(like)) is None:
+        return array
+    from autograd_core.tensor import constant
+    return constant(array)
 
 
 def _scalar_maximum(a: float, b: float) -> float:

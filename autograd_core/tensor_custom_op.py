@@ -10,23 +10,28 @@ may pass ``check_gradients=False`` to skip that per-pass check on its hot path.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from autograd_core.grad_mode import GRAD_MODE
-from autograd_core.tensor import BackwardFunction, Tensor, constant, record, to_array
+from autograd_core.tensor import (BackwardFunction, Tensor, VectorJacobianProduct, constant,
+                                  record, to_array)
 
 
-def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: BackwardFunction,
-            check_gradients: bool = True) -> Tensor:
-    """The result `data` of `op` on `parents`, with `backward` as its chain rule
-    (see `Tensor.from_op`, which documents the contract)."""
+def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: Optional[BackwardFunction],
+            check_gradients: bool = True,
+            vjp: Optional[VectorJacobianProduct] = None) -> Tensor:
+    """The result `data` of `op` on `parents`, with `backward` (arrays only) or `vjp` (arrays
+    and Tensors) as its chain rule (see `Tensor.from_op`, which documents the contract)."""
     if not isinstance(op, str):
         raise TypeError(f"from_op: op must be a str, got {type(op).__name__}")
-    if not callable(backward):
-        raise TypeError(f"from_op({op!r}): backward must be callable, got "
-                        f"{type(backward).__name__}")
+    if (backward is None) == (vjp is None):
+        raise TypeError(f"from_op({op!r}): give exactly one of backward and vjp")
+    rule = backward if vjp is None else vjp
+    if not callable(rule):
+        raise TypeError(f"from_op({op!r}): {'backward' if vjp is None else 'vjp'} must be "
+                        f"callable, got {type(rule).__name__}")
     parents = parents if type(parents) is tuple else tuple(parents)
     recorded = False
     for parent in parents:
@@ -39,6 +44,8 @@ def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: BackwardFun
         data = to_array(data, np.dtype(np.float64), f"from_op({op!r}) data")
     if not (recorded and GRAD_MODE.enabled):
         return constant(data)
+    if vjp is not None:
+        return record(data, parents, op, vjp, tuple(parent.data for parent in parents))
     return record(data, parents, op, _on_arrays_only(
         _checked_backward(backward, parents, op) if check_gradients else backward, op))
 

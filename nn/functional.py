@@ -407,30 +407,40 @@ def _cross_entropy_on_tensors(input: Any, target: Any, reduction: str, who: str)
         data = zero_d(row_losses[0], logits) if single else row_losses
     else:
         data = zero_d(mean * n if reduction == "sum" else mean, logits)
-    has_target_parent = target_tensor is not None
-    need_z = z.requires_grad
-    need_t = has_target_parent and target_tensor.requires_grad
+    one_hot = None  # the targets as probabilities, made only for a graph-building backward
 
-    def backward(g: np.ndarray) -> tuple:
+    def vector_jacobian_product(g: Any, inputs: Sequence[Any], out: Any,
+                                needs: Sequence[bool]) -> tuple:
+        """dL/dz = G * (softmax(z) - t) / n (mean) and dL/dt = -G * log_softmax(z) / n, with
+        G = dL/dloss (per row for reduction="none", where the 1/n is absent)."""
+        nonlocal one_hot
         if reduction == "none":
-            rows = np.reshape(g, (n, 1))  # dL/dl_r for each row
-            # The kernel's grad * (p - t) / n with grad = n is exactly p - t.
-            grad_z = rows * kernels.softmax_cross_entropy_backward_unchecked(probs, targets, float(n)) \
-                if need_z else None
-            scale = -rows
+            rows = g.reshape(n, 1)  # dL/dl_r for each row
+            scale = rows
         else:
-            upstream = float(g) * (n if reduction == "sum" else 1)
-            grad_z = kernels.softmax_cross_entropy_backward_unchecked(probs, targets, upstream) \
-                if need_z else None
-            scale = -upstream / n
-        if not has_target_parent:
-            return (grad_z,)
-        return grad_z, kernels.log_softmax(logits, 1) * scale if need_t else None
+            scale = g * (1.0 if reduction == "sum" else 1.0 / n)
+        if not isinstance(g, Tensor):  # the fused kernel on the arrays of the forward pass
+            if reduction == "none":
+                # The kernel's grad * (p - t) / n with grad = n is exactly p - t.
+                grad_z = rows * kernels.softmax_cross_entropy_backward_unchecked(
+                    probs, targets, float(n)) if needs[0] else None
+            else:
+                upstream = float(g) * (n if reduction == "sum" else 1)
+                grad_z = kernels.softmax_cross_entropy_backward_unchecked(
+                    probs, targets, upstream) if needs[0] else None
+            grad_t = kernels.log_softmax(logits, 1) * -scale if len(inputs) > 1 and needs[1] else None
+        else:  # Tensors: the same rule as graph operations, differentiable again
+            logits_node = inputs[0]
+            if one_hot is None:
+                one_hot = targets if targets.ndim == 2 else np.eye(classes, dtype=logits.dtype)[targets]
+            target_node = inputs[1] if len(inputs) > 1 else one_hot
+            grad_z = (logits_node.softmax(1) - target_node) * scale if needs[0] else None
+            grad_t = logits_node.log_softmax(1) * -scale if len(inputs) > 1 and needs[1] else None
+        return (grad_z,) if len(inputs) == 1 else (grad_z, grad_t)
 
-    parents = (z, target_tensor) if has_target_parent else (z,)
-    # backward respects need_t and the shapes (checked against torch in the tests), so the
-    # per-pass check of from_op is skipped on this, the classifier's hot path.
-    return Tensor.from_op(data, parents, who, backward, check_gradients=False)
+    parents = (z, target_tensor) if target_tensor is not None else (z,)
+    # The rule is tested against torch (first and second order), so from_op need not check it.
+    return Tensor.from_op(data, parents, who, vjp=vector_jacobian_product)
 
 
 def _class_target(target: Any, classes: int, where: str, who: str) -> Union[int, list[float]]:

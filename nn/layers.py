@@ -90,26 +90,33 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
 
 def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     """`linear` after its checks (Linear.forward makes the same ones with its own message)."""
-    X, W = x.data, weight.data
-    out = X @ W.T
-    if bias is not None:
-        out += bias.data  # `out` is a fresh array, so adding in place is safe
-    need_x, need_w = x.requires_grad, weight.requires_grad
-    need_b = bias is not None and bias.requires_grad
-    in_features, out_features = W.shape[1], W.shape[0]
+    out = x.data @ weight.data.T
+    if bias is None:
+        return Tensor.from_op(out, (x, weight), "linear", vjp=_linear_vector_jacobian_product)
+    out += bias.data  # `out` is a fresh array, so adding in place is safe
+    return Tensor.from_op(out, (x, weight, bias), "linear", vjp=_linear_vector_jacobian_product)
 
-    def backward(g: np.ndarray) -> tuple:
-        rows = g.reshape(-1, out_features)
-        grad_x = g @ W if need_x else None
-        grad_w = rows.T @ X.reshape(-1, in_features) if need_w else None
-        if bias is None:
-            return grad_x, grad_w
-        return grad_x, grad_w, _ones(rows.shape[0], rows.dtype) @ rows if need_b else None
 
-    parents = (x, weight) if bias is None else (x, weight, bias)
-    # backward returns None for every parent that needs no gradient and each gradient in its
-    # parent's shape (tests/test_layers.py checks it against torch), so from_op need not check.
-    return Tensor.from_op(out, parents, "linear", backward, check_gradients=False)
+def _linear_vector_jacobian_product(g: Any, inputs: Sequence[Any], out: Any,
+                                    needs: Sequence[bool]) -> tuple:
+    """linear's chain rule, with G = dL/dy flattened to (rows, out) and X to (rows, in):
+    dL/dx = G @ W,   dL/dW = G^T @ X,   dL/db = sum of G over the rows.
+
+    Written with operations that arrays and Tensors share, so it also runs on Tensors for
+    gradients of gradients; None for the operands that need no gradient (the input batch
+    usually does not, which saves the largest product of the first layer)."""
+    x, weight = inputs[0], inputs[1]
+    out_features, in_features = weight.shape
+    rows = g.reshape(-1, out_features)
+    grad_x = g @ weight if needs[0] else None
+    grad_w = rows.T @ x.reshape(-1, in_features) if needs[1] else None
+    if len(inputs) == 2:
+        return grad_x, grad_w
+    if not needs[2]:
+        return grad_x, grad_w, None
+    if isinstance(rows, np.ndarray):
+        return grad_x, grad_w, _ones(rows.shape[0], rows.dtype) @ rows
+    return grad_x, grad_w, rows.sum(axis=0)
 
 
 @functools.lru_cache(maxsize=64)

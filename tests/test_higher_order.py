@@ -332,8 +332,6 @@ def draw_array(data: st.DataObject, shape: tuple, elements: st.SearchStrategy[fl
 @pytest.mark.parametrize("case", UNARY, ids=[c.id for c in UNARY])
 @given(shape=SHAPES, data=st.data())
 def test_unary_tensor_first_and_second_derivatives(case, shape, data):
-    # A known bug: see test_elu_second_derivative_of_a_0d_tensor (xfail).
-    assume(not (case.op == "elu" and shape == ()))
     x0 = draw_array(data, shape, case.elements, "x")
     w = draw_array(data, shape, WEIGHT, "w")
     v = draw_array(data, shape, WEIGHT, "v")
@@ -395,11 +393,6 @@ def binary_tensor_check(ours: Callable, theirs: Callable, a0: np.ndarray, b0: np
 def test_binary_tensor_first_and_second_derivatives_with_broadcasting(case, shapes, data):
     a0 = draw_array(data, shapes[0], case.a, "a")
     b0 = draw_array(data, shapes[1], case.b, "b")
-    # Known bugs: see test_tensor_maximum_with_a_0d_first_operand_and_a_number and
-    # test_where_backward_of_0d_tensors (both xfail); pow's base derivative uses `where`
-    # where the exponent is 0.
-    assume(not (case.op == "max" and a0.ndim == 0 and b0.size > 1))
-    assume(not (case.op == "**" and np.broadcast_shapes(a0.shape, b0.shape) == () and b0 == 0))
     binary_tensor_check(case.ours, case.theirs, a0, b0, data)
     # a reused: f(a, b) * tanh(a)
     binary_tensor_check(lambda a, b: case.ours(a, b) * a.tanh(),
@@ -488,9 +481,6 @@ def test_tensor_kinks_second_derivatives_on_each_side():
     assert_close(hv, np.where(x0 < 0, 0.5 * np.exp(x0), 0.0) * v)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "ops._maximum_derivative: for a 0-d first operand `raw_a * 0.0` is a numpy scalar, not an "
-    "array, so select() takes the float branch and tests a (2,3) boolean array for truth"))
 def test_tensor_maximum_with_a_0d_first_operand_and_a_number():
     b0 = np.array([[0.1, 0.5, 0.9], [-1.0, 0.2, 0.45]])
     for a_in, ta_in in [(Tensor(0.3, requires_grad=True), t64(0.3)), (0.3, t64(0.3, False))]:
@@ -501,12 +491,9 @@ def test_tensor_maximum_with_a_0d_first_operand_and_a_number():
         assert_close(b.grad, tb.grad)
 
 
-# The three tests below share one cause: in an ordinary backward, `upstream * local` of two
-# 0-d arrays is a numpy scalar (np.float64), not an ndarray, and ops.select treats anything
-# that is neither an ndarray nor a node as a Python float: where's and clip's backward return
-# a float, and sum_to fails on it (AttributeError: 'float' object has no attribute 'shape').
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "where's backward on a numpy-scalar upstream: ops.select returns a float, sum_to fails"))
+# Regressions: in an ordinary backward, `upstream * local` of two 0-d arrays is a numpy scalar
+# (np.float64), not an ndarray; ops.select once treated it as a Python float, so where's and
+# clip's backward returned a float and sum_to failed on it.
 def test_where_backward_of_0d_tensors():
     x = Tensor(2.0, requires_grad=True)
     (where(np.array(True), x, 0.0) * x).backward()
@@ -515,8 +502,6 @@ def test_where_backward_of_0d_tensors():
     assert_close(x.grad, tx.grad)  # 2x = 4
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "clip's backward on a numpy-scalar upstream: ops.select returns a float, sum_to fails"))
 def test_clip_backward_of_0d_tensors():
     x = Tensor(0.5, requires_grad=True)
     (x.clip(0.0, 1.0) * x).backward()
@@ -525,9 +510,6 @@ def test_clip_backward_of_0d_tensors():
     assert_close(x.grad, tx.grad)  # 2x = 1
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "elu's derivative on a 0-d Tensor is a `where` node, whose backward fails on the "
-    "numpy-scalar upstream of the second pass"))
 def test_elu_second_derivative_of_a_0d_tensor():
     x = Tensor(-1.0, requires_grad=True)
     g = grad(x.elu(0.5), x, create_graph=True)

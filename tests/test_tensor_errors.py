@@ -209,7 +209,11 @@ def test_from_op_errors():
     with pytest.raises(TypeError, match="every parent must be a Tensor"):
         Tensor.from_op(x.data, (x.data,), "bad", lambda g: (g,))
     with pytest.raises(TypeError, match="backward must be callable"):
+        Tensor.from_op(x.data, (x,), "bad", 3)
+    with pytest.raises(TypeError, match="give exactly one of backward and vjp"):
         Tensor.from_op(x.data, (x,), "bad", None)
+    with pytest.raises(TypeError, match="give exactly one of backward and vjp"):
+        Tensor.from_op(x.data, (x,), "bad", lambda g: (g,), vjp=lambda g, i, o, n: (g,))
     wrong_count = Tensor.from_op(x.data.sum(), (x,), "two_grads", lambda g: (g, g))
     with pytest.raises(ValueError, match="two_grads: backward must return a tuple of 1 gradient"):
         wrong_count.backward()
