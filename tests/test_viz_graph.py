@@ -1,5 +1,6 @@
 """draw_graph: every node's label, data and grad in the DOT source and the SVG (checked against
-PyTorch float64), node kinds, determinism, clusters, collapsing, Tensor nodes and bad input."""
+PyTorch float64), node kinds and roles, folded constants, determinism, clusters, hidden units,
+collapsing, focus, edge labels, themes and width, Tensor nodes and bad input."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import torch
 from hypothesis import given, strategies as st
 
 from autograd_core import Tensor, Value, sum_values, topological_order
-from oracles import build_w52_nodes, torch_w52
+from oracles import build_w52_nodes, hand_forward, hand_gradients, slide_chain_for_w52, torch_w52
 from viz import GradientGraph, draw_graph, save_svg
-from viz.graph import LARGE_GRAPH_NODES, assign_modules, module_of_parameter
+from viz.graph import (LARGE_GRAPH_NODES, THEMES, assign_modules, hidden_units, layout_size, leaf_role,
+                       module_of_parameter, parse_width)
 from viz.render import render_source
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -68,8 +70,11 @@ def test_w52_dot_shows_every_named_node_with_torch_values_and_grads():
     for name, node in nodes.items():
         value, grad = expected[name]
         assert fields[f"n{order.index(node)}"] == [name, f"data {fmt(value)}", f"grad {fmt(grad)}"]
-    # Every node of the graph is drawn, and nothing else is a record.
-    assert len(fields) == len(order)
+    # Every node of the graph is drawn but the six constants (the 1 of each 1/u_j and the 2 of
+    # y - 2), which are folded into their ops; nothing else is a record.
+    constants = [f"n{i}" for i, node in enumerate(order) if node.is_constant]
+    assert len(constants) == 6
+    assert set(fields) == {f"n{i}" for i in range(len(order))} - set(constants)
 
 
 def test_w52_renders_to_svg_with_kinds_told_apart(tmp_path):
@@ -83,30 +88,52 @@ def test_w52_renders_to_svg_with_kinds_told_apart(tmp_path):
         kind, texts = drawn[f"n{order.index(node)}"]
         value, grad = expected[name]
         assert texts == [name, f"data {fmt(value)}", f"grad {fmt(grad)}"]
-        want = "root" if name == "L" else "parameter" if not node.parents else "result"
+        want = ("root" if name == "L" else "input" if name in ("x1", "x2")
+                else "parameter" if not node.parents else "result")
         assert want in kind.split()
-    # The 1 of each 1/u_j and the 2 of (y - 2) are unlabelled constant leaves: 6 of them.
-    leaves = [title for title, (kind, _) in drawn.items() if "leaf" in kind.split()]
-    assert len(leaves) == 6
+    assert not [title for title, (kind, _) in drawn.items() if "constant" in kind.split()]
     # One op node per computed node (27 of them, counted by hand: 5 x (2 * and 1 +),
-    # 5 /, F's *, /, + and -, sigmoid, - and **2).
+    # 5 1/u, F's *, /, + and -, sigmoid, y - 2 and **2), the constants written into theirs.
     ops = [title for title, (kind, _) in drawn.items() if "op" in kind.split()]
     assert len(ops) == 27
-    assert {drawn[o][1][0] for o in ops} == {"*", "+", "/", "-", "sigmoid", "**2"}
+    labels = [drawn[o][1][0] for o in ops]
+    assert sorted(set(labels)) == sorted({"*", "+", "1/·", "/", "-", "sigmoid", "· - 2", "**2"})
+    assert labels.count("1/·") == 5 and labels.count("· - 2") == 1
+
+
+def test_show_constants_draws_them_as_dashed_constant_leaves(tmp_path):
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    drawn = svg_nodes(draw_graph(nodes["L"], show_constants=True).pipe(format="svg"))
+    constants = [texts for kind, texts in drawn.values() if "constant" in kind.split()]
+    # By hand: v = 1/u = a/u with a = 1 gives dL/da = dL/dv * 1/u for each of the five 1s;
+    # the 2 of y - 2 gets dL/d2 = dL/d(y-2) * (-1) = -2 (y - 2).
+    f, g = hand_forward(), hand_gradients(hand_forward())
+    want = [["data 1", f"grad {fmt(g[f'v{j}'] / f[f'u{j}'])}"] for j in range(1, 6)]
+    want.append(["data 2", f"grad {fmt(-2 * (f['y'] - 2))}"])
+    assert sorted(constants) == sorted(want)
+    ops = [texts[0] for kind, texts in drawn.values() if "op" in kind.split()]
+    assert "1/·" not in ops and ops.count("/") == 6
 
 
 def test_kinds_have_distinct_fill_colours_and_the_legend_names_them():
     nodes = build_w52_nodes()
-    source = draw_graph(nodes["L"]).source
+    source = draw_graph(nodes["L"], show_constants=True).source
     graph = pygraphviz.AGraph(string=source)
     order = topological_order(nodes["L"])
-    colours = {kind: graph.get_node(f"n{order.index(node)}").attr["fillcolor"]
-               for kind, node in [("root", nodes["L"]), ("parameter", nodes["w25"]),
-                                  ("result", nodes["u5"]), ("leaf", nodes["v5"].parents[0])]}
-    assert len(set(colours.values())) == 4
-    for words in ("constant / input leaf", "labelled leaf (parameter)", "computed value", "root (output)"):
-        assert words in source
-    assert "constant / input leaf" not in draw_graph(nodes["L"], legend=False).source
+    kinds = [("root", nodes["L"]), ("parameter", nodes["w25"]), ("input", nodes["x1"]),
+             ("result", nodes["u5"]), ("constant", nodes["v5"].parents[0])]
+    colours = {kind: graph.get_node(f"n{order.index(node)}").attr["fillcolor"] for kind, node in kinds}
+    shapes = {kind: (graph.get_node(f"n{order.index(node)}").attr["shape"],
+                     graph.get_node(f"n{order.index(node)}").attr["style"]) for kind, node in kinds}
+    assert len(set(colours.values())) == 5
+    # Shape tells parameters (rounded) and constants (dashed) apart without colour.
+    assert shapes["parameter"][0] == "Mrecord" and "dashed" in shapes["constant"][1]
+    for words in ("input", "parameter (weight, bias)", "constant", "computed value", "root (output)"):
+        assert f">{words}<" in source
+    folded = draw_graph(nodes["L"]).source
+    assert ">constant<" not in folded and "a constant folded in" in folded  # none drawn: no key
+    assert "computed value" not in draw_graph(nodes["L"], legend=False).source
 
 
 def test_drawing_is_deterministic_and_independent_of_memory_addresses():
@@ -400,6 +427,12 @@ def test_a_bad_node_inside_the_graph_is_named():
     ({"collapse": "layers.0"}, TypeError, r"collapse must be a sequence of cluster names"),
     ({"collapse": [0]}, TypeError, r"collapse must be a sequence of cluster names"),
     ({"op_nodes": 1}, TypeError, "op_nodes must be True, False or None"),
+    ({"group_units": "auto"}, TypeError, "group_units must be True, False or None"),
+    ({"edge_labels": 1}, TypeError, "edge_labels must be True or False"),
+    ({"show_constants": None}, TypeError, "show_constants must be True or False"),
+    ({"max_nodes": 0}, ValueError, "max_nodes must be a positive int or None"),
+    ({"timeout": -1}, ValueError, "timeout must be a positive number"),
+    ({"labels": ["a"]}, TypeError, "labels must be a mapping"),
 ])
 def test_bad_options_are_refused(kwargs, error, pattern):
     with pytest.raises(error, match=pattern):
@@ -411,4 +444,334 @@ def test_draw_graph_returns_a_gradient_graph_that_displays_in_jupyter():
     assert isinstance(graph, GradientGraph)
     bundle = graph._repr_mimebundle_()
     assert ET.fromstring(bundle["image/svg+xml"].encode()).tag == f"{SVG}svg"
+    # The PNG beside it is what an untrusted notebook and a code host show.
+    assert bundle["image/png"].startswith(b"\x89PNG\r\n\x1a\n")
     assert ET.fromstring(graph._repr_svg_().encode()).tag == f"{SVG}svg"
+
+
+# -- roles -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label, role", [
+    ("w25", "parameter"), ("w", "parameter"), ("W1", "parameter"), ("b", "parameter"), ("b_2", "parameter"),
+    ("layers.0.neurons.1.w.2", "parameter"), ("layers.0.neurons.1.b", "parameter"),
+    ("fc.weight", "parameter"), ("layers.2.bias", "parameter"),
+    ("x1", "input"), ("x", "input"), ("x[0]", "input"), ("X_train", "input"), ("inputs", "input"),
+    ("features", "input"), ("a", "parameter"), ("gain", "parameter"),
+])
+def test_leaf_roles_follow_the_documented_rule(label, role):
+    assert leaf_role(Value(1.0, label)) == role
+
+
+def test_unlabelled_leaves_constants_and_tensors():
+    x = Value(2.0)
+    assert leaf_role(x) == "input"  # a user's unlabelled leaf is data
+    assert leaf_role((x * 3).parents[1]) == "constant"  # the 3 an expression wraps
+    assert leaf_role(Tensor([1.0, 2.0], requires_grad=True)) == "parameter"
+    assert leaf_role(Tensor([1.0, 2.0], requires_grad=True, label="x")) == "input"
+    assert leaf_role(Tensor([1.0, 2.0])) == "input"
+    assert leaf_role(Tensor(2.0)) == "constant"
+
+
+def test_roles_override_and_are_checked():
+    from nn import MLP
+
+    model = MLP(2, [2, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    order = topological_order(loss)
+    kinds = {n: v[0] for n, v in svg_nodes(draw_graph(loss).pipe(format="svg")).items()}
+    for parameter in model.parameters():  # nn labels its parameters ...w.0, ...b: parameters
+        assert "parameter" in kinds[f"n{order.index(parameter)}"].split()
+    x0 = next(n for n in order if n.label == "x[0]")
+    assert "input" in kinds[f"n{order.index(x0)}"].split()
+    roles = {x0: "parameter", "x[1]": "constant"}
+    overridden = svg_nodes(draw_graph(loss, roles=roles, show_constants=True).pipe(format="svg"))
+    assert "parameter" in overridden[f"n{order.index(x0)}"][0].split()
+    x1 = next(n for n in order if n.label == "x[1]")
+    assert "constant" in overridden[f"n{order.index(x1)}"][0].split()
+    # A constant is folded into its op by default: w * x[1] with x[1] = -1 draws as "·*-1".
+    folded = svg_nodes(draw_graph(loss, roles=roles).pipe(format="svg"))
+    assert f"n{order.index(x1)}" not in folded
+    assert ["·*-1"] in [texts for kind, texts in folded.values() if "op" in kind.split()]
+    with pytest.raises(ValueError, match="roles apply to leaves"):
+        draw_graph(loss, roles={loss: "input"})
+    with pytest.raises(ValueError, match="must be one of input, parameter, constant"):
+        draw_graph(loss, roles={x0: "weight"})
+    with pytest.raises(ValueError, match="not part of the graph"):
+        draw_graph(loss, roles={Value(1.0, "elsewhere"): "input"})
+    with pytest.raises(TypeError, match="roles must be a mapping"):
+        draw_graph(loss, roles=[x0])
+
+
+# -- folded constants --------------------------------------------------------------------------------
+
+
+def op_labels(source: str) -> dict[str, str]:
+    graph = pygraphviz.AGraph(string=source)
+    return {str(n): unescape(n.attr["label"]) for n in graph.nodes() if str(n).endswith("_op")}
+
+
+def test_constants_are_written_into_their_op():
+    u = Value(4.0, "u")
+    cases = [(1 / u, "1/·"), (u - 2, "· - 2"), (2 + u, "2 + ·"), (u * 3, "·*3"), (u / 8, "·/8"),
+             (u ** Value(2.0).data, "**2")]
+    for node, label in cases:
+        source = draw_graph(node).source
+        assert list(op_labels(source).values()) == [label]
+        graph = pygraphviz.AGraph(string=source)
+        order = topological_order(node)
+        # u is the op's only input; the constant is no node of its own.
+        n_u, n_out = f"n{order.index(u)}", f"n{order.index(node)}"
+        assert sorted(str(n) for n in graph.nodes()) == sorted([n_u, n_out, f"{n_out}_op"])
+        assert sorted((str(a), str(b)) for a, b in graph.edges()) == [(n_u, f"{n_out}_op"),
+                                                                     (f"{n_out}_op", n_out)]
+    relu_like = draw_graph(autograd_maximum(u, 0.0)).source
+    assert list(op_labels(relu_like).values()) == ["max(·,0)"]
+
+
+def autograd_maximum(a, b):
+    from autograd_core import maximum
+
+    return maximum(a, b)
+
+
+def test_folded_op_shows_inside_records_too():
+    u = Value(4.0, "u")
+    v = 1 / u
+    v.label = "v"
+    fields = dot_fields(draw_graph(v, op_nodes=False).source)
+    assert fields["n2"][0] == "[1/·] v"
+
+
+# -- labels and focus ----------------------------------------------------------------------------------
+
+
+def test_labels_rename_a_node_everywhere():
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    order = topological_order(nodes["L"])
+    fields = dot_fields(draw_graph(nodes["L"], labels={nodes["w25"]: "w52"}).source)
+    assert fields[f"n{order.index(nodes['w25'])}"][0] == "w52"
+    product = nodes["u5"].parents[1]  # w25 * x2, unlabelled: named by its expression
+    assert fields[f"n{order.index(product)}"][0] == "(w52*x2)"
+    with pytest.raises(TypeError, match="must be a non-empty str"):
+        draw_graph(nodes["L"], labels={nodes["w25"]: ""})
+
+
+W52_CHAIN = ["w25", "(w25*x2)", "u5", "v5", "F", "y", "(y-2)", "L"]  # the slide's chain, by hand
+
+
+def test_focus_dims_everything_off_the_chain_to_w52():
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    drawn = svg_nodes(draw_graph(nodes["L"], focus=nodes["w25"]).pipe(format="svg"))
+    records = {title: (kind.split(), texts) for title, (kind, texts) in drawn.items()
+               if "op" not in kind.split()}
+    clear = sorted(texts[0] for kinds, texts in records.values() if "dimmed" not in kinds)
+    assert clear == sorted(W52_CHAIN)
+    assert all("chain" in kinds for kinds, texts in records.values() if texts[0] in W52_CHAIN)
+    focused = [texts[0] for kinds, texts in records.values() if "focus" in kinds]
+    assert focused == ["w25"]
+    # Op nodes: the seven ops on the chain (*, +, 1/·, -, sigmoid, · - 2, **2) stay clear.
+    clear_ops = sorted(texts[0] for title, (kind, texts) in drawn.items()
+                       if "op" in kind.split() and "dimmed" not in kind.split())
+    assert clear_ops == sorted(["*", "+", "1/·", "-", "sigmoid", "· - 2", "**2"])
+
+
+def test_focus_edges_and_by_label():
+    nodes = build_w52_nodes()
+    order = topological_order(nodes["L"])
+    source = draw_graph(nodes["L"], focus="w25").source
+    graph = pygraphviz.AGraph(string=source)
+    clear = {(str(a), str(b)) for a, b in graph.edges() if "dimmed" not in (graph.get_edge(a, b).attr["class"] or "")}
+    ids = {name: f"n{order.index(nodes[name])}" for name in ("w25", "u5", "v5", "F", "y", "L")}
+    product = f"n{order.index(nodes['u5'].parents[1])}"
+    assert (ids["w25"], f"{product}_op") in clear and (product, f"{ids['u5']}_op") in clear
+    x2 = f"n{order.index(nodes['x2'])}"
+    assert (x2, f"{product}_op") not in clear  # x2 feeds the chain but is not on it
+    assert len(clear) == 14  # 7 op -> node edges and 7 node -> op edges along the chain
+    assert "dimmed: off the chains from L to w25" in source
+    with pytest.raises(ValueError, match="no node of this graph is labelled so.*w25"):
+        draw_graph(nodes["L"], focus="w52")
+    with pytest.raises(ValueError, match="not part of the graph"):
+        draw_graph(nodes["L"], focus=Value(1.3, "w25"))
+
+
+# -- edge labels -----------------------------------------------------------------------------------
+
+
+def edge_labels(source: str) -> dict[tuple[str, str], str]:
+    graph = pygraphviz.AGraph(string=source)
+    return {(str(a), str(b)): unescape((graph.get_edge(a, b).attr["label"] or "").replace("\\n", "\n"))
+            for a, b in graph.edges()}
+
+
+def test_edge_labels_carry_the_slides_five_steps():
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    f = hand_forward()
+    g = hand_gradients(f)
+    step = slide_chain_for_w52(f)
+    order = topological_order(nodes["L"])
+    pos = {name: order.index(node) for name, node in nodes.items()}
+    product = order.index(nodes["u5"].parents[1])
+    minus2 = order.index(nodes["L"].parents[0])
+    labels = edge_labels(draw_graph(nodes["L"], edge_labels=True).source)
+    # Step 1: dL/dw52 = dL/du5 * x2 (the edge w25 -> the product's op carries it).
+    assert labels[(f"n{pos['w25']}", f"n{product}_op")] == (
+        f"∂(w25*x2)/∂w25 = x2 = {fmt(f['x2'])}\n{fmt(g['u5'])} × {fmt(f['x2'])} = {fmt(step[1])}")
+    # Step 2: dL/du5 = dL/dv5 * (-1/u5^2).
+    assert labels[(f"n{pos['u5']}", f"n{pos['v5']}_op")] == (
+        f"∂v5/∂u5 = -1/u5^2 = {fmt(-1 / f['u5'] ** 2)}\n"
+        f"{fmt(g['v5'])} × {fmt(-1 / f['u5'] ** 2)} = {fmt(step[2])}")
+    # Step 3: dL/dv5 = dL/dF * (-1); step 4: dL/dF = dL/dy * y (1 - y).
+    assert labels[(f"n{pos['v5']}", f"n{pos['F']}_op")] == f"∂F/∂v5 = -1\n{fmt(g['F'])} × -1 = {fmt(step[3])}"
+    assert labels[(f"n{pos['F']}", f"n{pos['y']}_op")] == (
+        f"∂y/∂F = y*(1-y) = {fmt(f['y'] * (1 - f['y']))}\n"
+        f"{fmt(g['y'])} × {fmt(f['y'] * (1 - f['y']))} = {fmt(step[4])}")
+    # Step 5, dL/dy = 2 (y - 2), runs over two edges: (y-2) -> **2, then y -> y - 2.
+    assert labels[(f"n{minus2}", f"n{pos['L']}_op")] == (
+        f"∂L/∂(y-2) = 2*(y-2) = {fmt(2 * (f['y'] - 2))}\n1 × {fmt(2 * (f['y'] - 2))} = {fmt(step[5])}")
+    assert labels[(f"n{pos['y']}", f"n{minus2}_op")] == f"∂(y-2)/∂y = 1\n{fmt(step[5])} × 1 = {fmt(step[5])}"
+    # Every node -> op edge is labelled; op -> node edges are not.
+    for (tail, head), text in labels.items():
+        assert bool(text) == head.endswith("_op"), (tail, head)
+
+
+def test_edge_labels_on_tensor_ops_use_matrix_calculus():
+    x = Tensor([[1.0, 2.0]], label="x")
+    w = Tensor([[0.5], [-1.0]], requires_grad=True, label="W")
+    loss = (x @ w).sum()
+    loss.label = "loss"
+    labels = edge_labels(draw_graph(loss, edge_labels=True).source)
+    order = topological_order(loss)
+    text = labels[(f"n{order.index(w)}", f"n{order.index(loss.parents[0])}_op")]
+    assert "∂" in text and "<array" not in text
+    # dloss/dW = x^T * 1 = [[1], [2]]
+    assert "dloss/dW += [[1], [2]]" in text
+
+
+# -- hidden units ------------------------------------------------------------------------------------
+
+
+def test_w52_hidden_units_keep_each_units_nodes_together():
+    nodes = build_w52_nodes()
+    order = topological_order(nodes["L"])
+    contents = sorted(sorted(ids) for ids, _ in clusters_by_index(draw_graph(nodes["L"]).source))
+    want = []
+    for j in range(1, 6):
+        # By hand: unit j is v_j, u_j, the products w1j*x1 and w2j*x2 and the two weights,
+        # with the op nodes of the four computed ones; x1 and x2 are shared, so outside.
+        u = nodes[f"u{j}"]
+        members = {nodes[f"v{j}"], u, *u.parents, nodes[f"w1{j}"], nodes[f"w2{j}"]}
+        want.append(sorted({f"n{order.index(n)}" for n in members}
+                           | {f"n{order.index(n)}_op" for n in members if n.parents}))
+    assert contents == sorted(want)
+    assert clusters_by_index(draw_graph(nodes["L"], group_units=False).source) == []
+
+
+def clusters_by_index(source: str) -> list[tuple[set[str], str]]:
+    """(node ids, label) of every top-level cluster."""
+    graph = pygraphviz.AGraph(string=source)
+    return [({str(n) for n in sub.nodes()}, sub.graph_attr["label"]) for sub in graph.subgraphs()]
+
+
+def test_hidden_units_need_two_units():
+    x, w = Value(1.0, "x"), Value(2.0, "w")
+    h = (w * x).tanh()
+    h.label = "h"
+    out = h * 3
+    order = topological_order(out)
+    assert hidden_units(order, {id(n) for n in order}, out) == {}
+
+
+# -- layout size and the budget -------------------------------------------------------------------------
+
+
+def test_layout_size_counts_bends_by_hand():
+    # x -> p1, p2, p3; s1 = p1 + p2; s2 = s1 + p3. Early ranks: x 0, p 1, s1 2, s2 3: the edge
+    # p3 -> s2 spans 2 ranks (1 bend); late ranks move p3 to 2 and the bend to x -> p3: 1 bend.
+    edges = [("x", "p1"), ("x", "p2"), ("x", "p3"), ("p1", "s1"), ("p2", "s1"), ("s1", "s2"), ("p3", "s2")]
+    assert layout_size(["x", "p1", "p2", "p3", "s1", "s2"], edges) == (6, 1)
+    # Labelled edges: each label takes a rank of its own, doubling the spans: 2 * 1 + 7.
+    assert layout_size(["x", "p1", "p2", "p3", "s1", "s2"], edges, labelled_edges=True) == (6, 9)
+    # A chain a -> b -> c -> d with a -> d: 2 bends, whichever ranking.
+    assert layout_size(list("abcd"), [("a", "b"), ("b", "c"), ("c", "d"), ("a", "d")]) == (4, 2)
+
+
+def test_the_budget_refuses_or_reduces_with_advice():
+    from viz import GraphTooLargeError
+
+    x = Value(1.0, "x")
+    powers = sum_values(x ** (i + 1) for i in range(60))
+    # 60 powers of x summed in a chain: x feeds 60 nodes whose sums lie up to 59 ranks apart,
+    # so the layout needs well over a thousand bends for 180 nodes.
+    with pytest.raises(GraphTooLargeError, match=r"over max_nodes=500.*focus=node.*collapse=.*max_nodes=\.\.\."):
+        draw_graph(powers, max_nodes=500)
+    assert draw_graph(powers, max_nodes=None).drawn_nodes > 0
+    # With focus, only the chains to the focused node (and its ops' inputs) are drawn.
+    last = powers.parents[1]  # x ** 60
+    reduced = draw_graph(powers, focus=last, max_nodes=500)
+    assert reduced.notes == ["only the chains to the focus are drawn"]
+    records = dot_fields(reduced.source)
+    assert {r[0] for r in records.values() if r[0].startswith("x")} >= {"x", "x^60"}
+    assert len(records) < 10
+
+
+def test_a_network_over_budget_is_collapsed_by_module():
+    from nn import MLP
+
+    model = MLP(2, [4, 4, 1], seed=0)
+    loss = sum_values((model([0.1 * i, -0.2 * i]) - 1.0) ** 2 for i in range(4))
+    graph = draw_graph(loss, max_nodes=300)
+    assert graph.notes == ["collapsed by module: layers.0, layers.1, layers.2"]
+    parsed = pygraphviz.AGraph(string=graph.source)
+    boxes = sorted(n.attr["label"].split("\\n")[0] for n in parsed.nodes() if str(n).startswith("c"))
+    assert boxes == ["layers.0", "layers.1", "layers.2"]
+    # Boxes feed boxes directly: a layer's outputs used only by the next layer stay inside.
+    edges = {(str(a), str(b)) for a, b in parsed.edges()}
+    assert ("c0", "c1") in edges and ("c1", "c2") in edges
+
+
+# -- themes and size -------------------------------------------------------------------------------
+
+
+def test_themes_change_colours_only():
+    nodes = build_w52_nodes()
+    light = draw_graph(nodes["L"]).source
+    dark = draw_graph(nodes["L"], theme="dark").source
+    assert "bgcolor=\"#1e1e1e\"" in dark and THEMES["dark"].fills["parameter"] in dark
+    assert dot_fields(light) == dot_fields(dark)
+    printed = draw_graph(nodes["L"], theme="print", show_constants=True, focus="w25").source
+    for colour in set(re.findall(r"#[0-9a-fA-F]{6}", printed)):
+        r, g, b = (colour[1:3], colour[3:5], colour[5:7])
+        assert r == g == b, f"print theme uses a hue: {colour}"
+    with pytest.raises(ValueError, match="theme must be one of light, dark, print"):
+        draw_graph(nodes["L"], theme="sepia")
+
+
+def svg_width_points(svg: bytes) -> float:
+    return float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
+
+
+@pytest.mark.parametrize("width, points", [("16cm", 16 / 2.54 * 72), ("6in", 432.0), ("450pt", 450.0),
+                                           ("800px", 600.0), (5, 360.0)])
+def test_width_scales_the_drawing_to_exactly_that_width(width, points):
+    nodes = build_w52_nodes()
+    svg = draw_graph(nodes["L"], width=width).pipe(format="svg")
+    assert abs(svg_width_points(svg) - points) <= 1.5
+    # A small drawing is scaled up as well as down.
+    small = draw_graph(Value(1.0, "a"), width=width, legend=False).pipe(format="svg")
+    assert abs(svg_width_points(small) - points) <= 1.5
+
+
+def test_size_and_width_errors():
+    assert parse_width("16cm") == pytest.approx(16 / 2.54)
+    for bad in ("16", "wide", "-3cm", "0cm"):
+        with pytest.raises(ValueError, match="width must be"):
+            draw_graph(Value(1.0), width=bad)
+    with pytest.raises(ValueError, match="not both"):
+        draw_graph(Value(1.0), width="16cm", size="7,5")
+    with pytest.raises(ValueError, match="size must be Graphviz's size attribute"):
+        draw_graph(Value(1.0), size="big")
+    assert 'size="7.5,10"' in draw_graph(Value(1.0), size="7.5,10").source

@@ -1,6 +1,6 @@
 """Rendering through both renderers: Graphviz's `dot` executable when it is on PATH, pygraphviz
-in-process otherwise, and one clear error when neither can run. `graphviz.ExecutableNotFound`
-must never reach a user."""
+otherwise, and one clear error when neither can run (`graphviz.ExecutableNotFound` must never
+reach a user); the time limit; the Jupyter bundle's PNG; `save` by suffix; fontconfig's silence."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 
 from autograd_core import Value
 from conftest import missing_system_tool
-from viz import GradientGraph, RendererUnavailableError, draw_graph, save_svg
-from viz.render import choose_renderer, render_source
+import viz.render
+from viz import GradientGraph, RenderTimeoutError, RendererUnavailableError, draw_graph, save, save_svg
+from viz.render import choose_renderer, render_images, render_jobs, render_source
 
 SVG = "{http://www.w3.org/2000/svg}"
 DOT_ON_PATH = shutil.which("dot") is not None
@@ -47,7 +48,7 @@ def no_dot(monkeypatch, tmp_path):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the dot executable was called although it is not on PATH")
 
-    monkeypatch.setattr(graphviz, "pipe", must_not_run)
+    monkeypatch.setattr(viz.render, "_run_executable", must_not_run)
 
 
 @pytest.fixture
@@ -95,13 +96,10 @@ def test_save_svg_accepts_a_drawn_graph_or_any_graphviz_graph(no_dot, tmp_path):
     assert svg_titles(save_svg(plain, tmp_path / "b.svg").read_bytes()) == {"x", "y"}
 
 
-def test_the_executable_vanishing_after_the_path_check_falls_back(monkeypatch):
+def test_the_executable_vanishing_after_the_path_check_falls_back(monkeypatch, tmp_path):
+    # PATH names an executable that cannot be started (gone, or a broken install).
     monkeypatch.setattr("viz.render.executable_available", lambda engine="dot": True)
-
-    def vanished(*args, **kwargs):
-        raise graphviz.ExecutableNotFound(["dot"])
-
-    monkeypatch.setattr(graphviz, "pipe", vanished)
+    monkeypatch.setattr("viz.render.shutil.which", lambda name: str(tmp_path / "missing" / name))
     svg, used = render_source(draw_graph(small_graph()).source, "svg")
     assert used == "pygraphviz"
     assert svg_titles(svg) == EXPECTED_TITLES
@@ -190,3 +188,156 @@ def test_a_copied_graph_keeps_the_fallback(no_dot):
     copy = draw_graph(small_graph()).copy()
     assert isinstance(copy, GradientGraph)
     assert svg_titles(copy.pipe(format="svg")) == EXPECTED_TITLES
+
+
+# -- the Jupyter bundle, save, dpi -----------------------------------------------------------------
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(PNG_SIGNATURE)
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("dot_present", [True, False])
+def test_the_display_bundle_carries_a_png_beside_the_svg(dot_present, monkeypatch, tmp_path):
+    if not dot_present:
+        monkeypatch.setenv("PATH", str(tmp_path))
+    graph = draw_graph(small_graph())
+    bundle = graph._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png"}
+    assert svg_titles(bundle["image/svg+xml"].encode()) == EXPECTED_TITLES
+    assert png_size(bundle["image/png"])[0] > 100
+    assert graph.last_renderer == "pygraphviz"  # in-process Graphviz, whether or not dot exists
+    assert set(graph._repr_mimebundle_(include=["image/png"])) == {"image/png"}
+    assert set(graph._repr_mimebundle_(exclude=["image/png"])) == {"image/svg+xml"}
+    assert graph._repr_mimebundle_(include=[]) == {}
+
+
+def test_a_huge_drawing_gets_a_png_of_bounded_size(monkeypatch):
+    monkeypatch.setattr(viz.render, "MAX_BUNDLE_PNG_SIDE", 300)
+    graph = draw_graph(small_graph())
+    bundle = graph._repr_mimebundle_()
+    width, height = png_size(bundle["image/png"])
+    assert max(width, height) <= 301
+    full = render_images(graph.source, ("svg", "png"), max_png_side=None)
+    assert max(png_size(full["png"])) > 301
+
+
+def test_save_writes_by_suffix(tmp_path):
+    root = small_graph()
+    assert svg_titles(save(root, tmp_path / "g.svg").read_bytes()) == EXPECTED_TITLES
+    assert (tmp_path / "g.pdf") == save(root, tmp_path / "g.pdf")
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    at_96 = png_size(save(root, tmp_path / "a.png").read_bytes())
+    at_192 = png_size(save(root, tmp_path / "b.png", dpi=192).read_bytes())
+    assert abs(at_192[0] - 2 * at_96[0]) <= 2 and abs(at_192[1] - 2 * at_96[1]) <= 2
+    # Drawing options pass through to draw_graph; a drawn graph is saved as it is.
+    themed = save(root, tmp_path / "dark.svg", theme="dark", legend=False).read_text()
+    assert "#1e1e1e" in themed
+    assert svg_titles(save(draw_graph(root), tmp_path / "drawn.svg").read_bytes()) == EXPECTED_TITLES
+
+
+def test_save_refuses_bad_requests(tmp_path):
+    root = small_graph()
+    with pytest.raises(ValueError, match=r"\.svg, \.png or \.pdf.*graph\.jpg"):
+        save(root, tmp_path / "graph.jpg")
+    with pytest.raises(ValueError, match="dpi applies to a .png"):
+        save(root, tmp_path / "graph.svg", dpi=300)
+    with pytest.raises(ValueError, match="dpi must be between"):
+        save(root, tmp_path / "graph.png", dpi=0)
+    with pytest.raises(TypeError, match="drawing options .theme. apply to a root"):
+        save(draw_graph(root), tmp_path / "graph.svg", theme="dark")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save(root, tmp_path / "missing" / "graph.png")
+
+
+# -- the time limit --------------------------------------------------------------------------------
+
+
+def slow_source() -> str:
+    """DOT that takes dot several seconds: 3,000 nodes fed by one node from ranks 1..1000 apart."""
+    lines = ["digraph { x;"]
+    for i in range(1000):
+        lines.append(f"x -> p{i}; p{i} -> s{i};" + (f" s{i - 1} -> s{i};" if i else ""))
+    return "\n".join(lines) + "}"
+
+
+@pytest.mark.parametrize("prefer", ["pygraphviz", "dot"])
+def test_a_render_stops_at_its_time_limit_and_says_so(prefer):
+    import multiprocessing
+    import time
+
+    if prefer == "dot" and not DOT_ON_PATH:
+        missing_system_tool("Graphviz's dot executable is absent on this machine")
+    start = time.perf_counter()
+    with pytest.raises(RenderTimeoutError, match=r"stopped after the time limit of 0\.5 s.*collapse.*focus.*timeout="):
+        render_source(slow_source(), "svg", timeout=0.5, prefer=prefer)
+    assert time.perf_counter() - start < 5
+    assert multiprocessing.active_children() == []  # the stopped worker is gone
+
+
+def test_the_spawned_worker_renders_and_stops_too(monkeypatch):
+    # The worker off Linux is a fresh interpreter; exercise it here as well.
+    import time
+
+    monkeypatch.setattr(viz.render, "WORKER_START", "spawn")
+    svg, used = render_source(draw_graph(small_graph()).source, "svg", prefer="pygraphviz")
+    assert used == "pygraphviz" and svg_titles(svg) == EXPECTED_TITLES
+    with pytest.raises(ValueError, match="pygraphviz could not parse the DOT source"):
+        render_source("digraph { a -> }", prefer="pygraphviz")
+    start = time.perf_counter()
+    with pytest.raises(RenderTimeoutError):
+        render_source(slow_source(), "svg", timeout=0.5, prefer="pygraphviz")
+    assert time.perf_counter() - start < 5
+
+
+def test_graph_timeout_is_used_by_pipe_and_overridable():
+    graph = draw_graph(small_graph(), timeout=7)
+    assert graph.timeout == 7.0
+    assert svg_titles(graph.pipe(format="svg", timeout=None)) == EXPECTED_TITLES
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        render_jobs("digraph {a}", [("svg", None)], timeout=0)
+
+
+# -- fontconfig ------------------------------------------------------------------------------------
+
+
+def test_no_fontconfig_warning_reaches_stderr(tmp_path):
+    # In a fresh interpreter, as a user's first drawing: every pygraphviz path, PNG included.
+    code = (
+        "from autograd_core import Value\n"
+        "from viz import draw_graph, save\n"
+        "import os\n"
+        "x = Value(2.0, 'x'); y = (x * 3).tanh(); y.label = 'y'; y.backward()\n"
+        "g = draw_graph(y)\n"
+        "bundle = g._repr_mimebundle_()\n"
+        f"save(y, {str(tmp_path / 'y.png')!r}); save(y, {str(tmp_path / 'y.pdf')!r})\n"
+        "print(len(bundle['image/png']) > 0, 'FONTCONFIG_FILE' in os.environ)\n"
+    )
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONTCONFIG")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=str(REPO), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]  # the parent's environment is untouched
+    assert "Fontconfig" not in done.stderr and done.stderr.strip() == ""
+
+
+def test_the_fontconfig_file_is_minimal_and_valid():
+    import xml.etree.ElementTree as ElementTree
+
+    text = viz.render.fontconfig_text()
+    root = ElementTree.fromstring(text.split("\n", 2)[2])  # after the XML and DOCTYPE lines
+    assert root.tag == "fontconfig"
+    assert {child.tag for child in root} == {"dir", "cachedir", "alias"}  # no reset-dirs
+    if sys.platform.startswith("linux"):
+        path = viz.render.fontconfig_file()
+        assert path is not None and open(path).read() == text
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]

@@ -1,7 +1,12 @@
 """chainrule's pictures: gradient graphs, the backward stepper and its HTML player, plots.
 
 - `draw_graph(root)`: a computation graph as a Graphviz drawing (renders with or without
-  Graphviz's ``dot`` executable); `save_svg(root_or_graph, path)` writes it as SVG.
+  Graphviz's ``dot`` executable, within a time limit; a graph too large to lay out is
+  collapsed by module or refused with advice). Options: ``focus=node`` (one weight's chains),
+  ``edge_labels=True`` (local derivatives and what each edge carries), roles, labels,
+  themes (light, dark, print) and ``width="16cm"``.
+- `save(root_or_graph, path)` writes .svg, .png (``dpi=``) or .pdf by the suffix;
+  `save_svg(root_or_graph, path)` writes SVG.
 - `draw_step(root, k)`, `Stepper(root)`, `backprop_player(root, path)`: the backward pass one
   chain-rule step at a time, as drawings and as a self-contained HTML player.
 - `plot_history`, `plot_decision_boundary`: matplotlib figures (the `notebooks` extra),
@@ -10,12 +15,13 @@
 
 from typing import Any
 
-from viz.graph import draw_graph, save_svg
-from viz.render import GradientGraph, RendererUnavailableError
+from viz.graph import GraphTooLargeError, draw_graph, save, save_svg
+from viz.render import GradientGraph, RendererUnavailableError, RenderTimeoutError
 from viz.stepper import Stepper, backprop_player, draw_step
 
 __all__ = [
-    "draw_graph", "save_svg", "GradientGraph", "RendererUnavailableError",
+    "draw_graph", "save", "save_svg", "GradientGraph", "GraphTooLargeError",
+    "RendererUnavailableError", "RenderTimeoutError",
     "draw_step", "backprop_player", "Stepper",
     "plot_history", "plot_decision_boundary",
 ]

@@ -2,37 +2,60 @@
 
 Every node of the graph becomes a *record* box showing its name, data and grad, fed by a
 small op node ("*", "tanh", ...), as in micrograd's ``trace_graph``. Node kinds are told
-apart by colour and shape (the legend under the drawing says the same):
+apart by colour *and* shape (the legend under the drawing names them), so that they stay
+apart in the greyscale ``print`` theme:
 
-- grey box: an unlabelled leaf (a constant or an input),
-- blue rounded box: a labelled leaf (a parameter or a named input),
-- white box: a computed value,
-- orange box with a thick border: the root (the value that was differentiated),
-- small yellow ellipse: the operation that computed the box it points to.
+- **input** (square box): data fed to the graph, such as x1, x2 or ``x[0]``,
+- **parameter** (rounded box): a weight or bias, what training changes,
+- **constant** (dashed box): a number an expression wraps, such as the 1 of ``1/u`` (by
+  default folded into its op, drawn as ``1/·``; ``show_constants=True`` draws it),
+- **computed value** (square box), and the **root** (thick border), the value differentiated,
+- **operation** (small ellipse): the op that computed the box it points to.
+
+Which leaves are which (a `Value` has no ``requires_grad``), unless ``roles=`` says otherwise:
+
+1. a `Constant` (``value.is_constant``), or an unlabelled Tensor leaf of one element that
+   does not require grad, is a constant;
+2. a label that names a weight or bias is a parameter: its last part, without indices, is
+   w, W, b, weight(s) or bias(es), optionally followed by digits or ``_...`` (``w25``,
+   ``b_1``, ``layers.0.neurons.1.w.2``, ``fc.weight``): nn's module parameters are named so;
+3. a label that names an input is an input: x, X, input(s), data or features, optionally
+   followed by digits, ``_...`` or ``[i]`` (``x1``, ``x[0]``, ``inputs``);
+4. any other labelled Value leaf, or a Tensor leaf that requires grad, is a parameter; any
+   other leaf (an unlabelled Value, a Tensor that does not require grad) is an input.
 
 The DOT source is deterministic: node ids are positions in
 ``autograd_core.topological_order(root)`` (``n0``, ``n1``, ...; the op feeding node ``nK`` is
 ``nK_op``), never ``id()``, so the same graph always gives byte-identical source.
+
+Large graphs never hang: `draw_graph` estimates the layout's size before drawing (nodes, plus
+the bends Graphviz routes along edges that span several ranks) and, above ``max_nodes``,
+keeps only the focused chain (with ``focus=``), collapses the network by module, or refuses
+within a second with advice; every render has a time limit (`viz.render`).
 """
 
 from __future__ import annotations
 
+import difflib
 import numbers
 import os
 import pathlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 import graphviz
 import numpy as np
 
 from autograd_core.graph import topological_order
-from autograd_core.trace import node_names
-from viz.render import GradientGraph, render_source
+from autograd_core.trace import format_number, node_names, trace_backward
+from viz.render import (DEFAULT_TIMEOUT_S, GradientGraph, RASTER_FORMATS, check_dpi, check_timeout,
+                        render_jobs)
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
+ROLES = ("input", "parameter", "constant")
+Role = Literal["input", "parameter", "constant"]
 
 # Above this many nodes `draw_graph` folds each op into its node's record (unless told
 # otherwise) and caps Graphviz's network-simplex iterations: dot's layout time grows much
@@ -41,15 +64,11 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # without, ~1 s with the attributes `build_digraph` adds for large graphs).
 LARGE_GRAPH_NODES = 1000
 
-LEAF_COLOUR = "#e8e8e8"
-PARAMETER_COLOUR = "#cfe8fc"
-RESULT_COLOUR = "#ffffff"
-ROOT_COLOUR = "#ffd8a8"
-OP_COLOUR = "#fff4c2"
-CLUSTER_COLOUR = "#f6f6fb"
-COLLAPSED_COLOUR = "#e4dcf5"
-ACTIVE_COLOUR = "#fff176"
-ACTIVE_EDGE_COLOUR = "#d32f2f"
+# The largest layout `draw_graph` draws without being told otherwise, in layout nodes: the
+# nodes drawn plus the bends Graphviz adds along edges spanning several ranks (one per rank
+# crossed). About 8 s with either renderer on a 2-core VM (benchmarks/RESULTS.md), within
+# the render time limit `viz.render.DEFAULT_TIMEOUT_S`.
+DEFAULT_MAX_NODES = 30_000
 
 SANS_FONT = "Helvetica,Arial,sans-serif"
 # Step frames use a fixed-width font: with every text padded to a fixed length, node
@@ -61,6 +80,76 @@ _REQUIRED_ATTRIBUTES = ("parents", "op", "label", "data", "grad")
 NO_BREAK_SPACE = "\u00a0"
 # Spaces that Graphviz would drop: at the start or end of a line, or after another space.
 _KEPT_SPACES = re.compile(r"^ +| +$|(?<= ) +", re.MULTILINE)
+
+
+# -- themes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours of a drawing. ``fills`` maps each kind (input, parameter, constant, result,
+    root, op, cluster, unit, collapsed) to its fill colour."""
+
+    name: str
+    background: str
+    text: str
+    edge: str
+    border: str
+    fills: Mapping[str, str]
+    cluster_border: str
+    dim_fill: str
+    dim_text: str
+    dim_edge: str
+    focus: str
+    active_fill: str
+    active_edge: str
+
+
+THEMES: dict[str, Theme] = {
+    "light": Theme(
+        "light", background="white", text="black", edge="#555555", border="black",
+        fills={"input": "#d8f0d2", "parameter": "#cfe8fc", "constant": "#eeeeee", "result": "#ffffff",
+               "root": "#ffd8a8", "op": "#fff4c2", "cluster": "#f6f6fb", "unit": "#fafafa",
+               "collapsed": "#e4dcf5"},
+        cluster_border="#9999bb", dim_fill="#f4f4f4", dim_text="#b0b0b0", dim_edge="#d6d6d6",
+        focus="#c62828", active_fill="#fff176", active_edge="#d32f2f"),
+    "dark": Theme(
+        "dark", background="#1e1e1e", text="#e8e8e8", edge="#a0a0a0", border="#c8c8c8",
+        fills={"input": "#24472a", "parameter": "#1d3d5c", "constant": "#3a3a3a", "result": "#2b2b2b",
+               "root": "#6e4212", "op": "#4d4420", "cluster": "#262630", "unit": "#232323",
+               "collapsed": "#3b3152"},
+        cluster_border="#5c5c80", dim_fill="#242424", dim_text="#5e5e5e", dim_edge="#3c3c3c",
+        focus="#ff8a80", active_fill="#8d7d00", active_edge="#ff5252"),
+    # Greyscale: kinds differ by shade and by shape (see the module docstring), never by hue.
+    "print": Theme(
+        "print", background="white", text="black", edge="#333333", border="black",
+        fills={"input": "#f0f0f0", "parameter": "#d4d4d4", "constant": "#ffffff", "result": "#ffffff",
+               "root": "#a8a8a8", "op": "#e8e8e8", "cluster": "#f7f7f7", "unit": "#fbfbfb",
+               "collapsed": "#dcdcdc"},
+        cluster_border="#777777", dim_fill="#f7f7f7", dim_text="#b4b4b4", dim_edge="#d0d0d0",
+        focus="black", active_fill="#cccccc", active_edge="black"),
+}
+
+# Kept for callers of the first version of this module (the stepper's colours).
+LEAF_COLOUR = THEMES["light"].fills["constant"]
+PARAMETER_COLOUR = THEMES["light"].fills["parameter"]
+INPUT_COLOUR = THEMES["light"].fills["input"]
+RESULT_COLOUR = THEMES["light"].fills["result"]
+ROOT_COLOUR = THEMES["light"].fills["root"]
+OP_COLOUR = THEMES["light"].fills["op"]
+CLUSTER_COLOUR = THEMES["light"].fills["cluster"]
+COLLAPSED_COLOUR = THEMES["light"].fills["collapsed"]
+ACTIVE_COLOUR = THEMES["light"].active_fill
+ACTIVE_EDGE_COLOUR = THEMES["light"].active_edge
+
+
+def check_theme(theme: Any) -> Theme:
+    """The `Theme` named `theme` (light, dark, print), or `theme` itself if it is one."""
+    if isinstance(theme, Theme):
+        return theme
+    if not isinstance(theme, str) or theme not in THEMES:
+        raise ValueError(f"theme must be one of {', '.join(THEMES)} (or a viz.graph.Theme), got {theme!r}")
+    return THEMES[theme]
 
 
 # -- formatting ------------------------------------------------------------------------
@@ -78,6 +167,8 @@ def format_quantity(x: Any) -> str:
         return f"min {x.min():.4g} mean {x.mean():.4g} max {x.max():.4g}"
     if isinstance(x, numbers.Number):
         return f"{x:.4g}"
+    if hasattr(x, "data") and not hasattr(x, "shape"):  # a Value grad (create_graph=True)
+        return format_quantity(x.data)
     return str(x)
 
 
@@ -113,14 +204,14 @@ def is_tensor_node(node: Any) -> bool:
 
 
 def node_fields(node: Any, name: str, grad_text: Optional[str] = None,
-                with_op: bool = False) -> list[str]:
+                with_op: bool = False, op_text: Optional[str] = None) -> list[str]:
     """The lines of a node's record: its name (if any), [shape and dtype,] data and grad.
 
     `with_op` puts the node's op in the first line (``[tanh] h1``), for drawings that fold
-    op nodes into the records.
+    op nodes into the records; `op_text` replaces the op's name there (``[1/·] v5``).
     """
     if with_op and node.parents:
-        name = f"[{node.op or '?'}] {name}".rstrip()
+        name = f"[{op_text or node.op or '?'}] {name}".rstrip()
     fields = [name] if name else []
     if is_tensor_node(node):
         fields.append(f"shape {tuple(node.data.shape)} {node.data.dtype}")
@@ -139,13 +230,50 @@ def record_label(fields: Sequence[str], rankdir: str) -> str:
     return f"{{ {body} }}" if rankdir in ("TB", "BT") else body
 
 
-def display_name(node: Any, names: Mapping[int, str]) -> str:
-    """The header of a node's record: its label, the expression name of an unlabelled
-    result (as the stepper's text calls it), and nothing for an unlabelled leaf, whose
-    value is already its data line."""
+def display_name(node: Any, names: Mapping[int, str], labels: Optional[Mapping[int, str]] = None) -> str:
+    """The header of a node's record: its label (or the one `labels` gives it), the expression
+    name of an unlabelled result (as the stepper's text calls it), and nothing for an
+    unlabelled leaf, whose value is already its data line."""
+    if labels and id(node) in labels:
+        return labels[id(node)]
     if node.label:
         return node.label
     return names[id(node)] if node.parents else ""
+
+
+_INFIX = {"+", "-", "*", "/", "**", "max"}
+_MAX_NAME = 24
+
+
+def drawing_names(root: Any, order: Sequence[Any], labels: Mapping[int, str]) -> dict[int, str]:
+    """A readable name for every node, keyed by ``id(node)``: `autograd_core.trace.node_names`
+    (labels, values of unlabelled leaves, short expressions, ``node12``), with the names that
+    `labels` gives some nodes used everywhere, inside expressions too."""
+    if not labels:
+        return node_names(root)
+    names: dict[int, str] = {}
+    for index, node in enumerate(order):
+        if id(node) in labels:
+            name = labels[id(node)]
+        elif node.label:
+            name = node.label
+        elif not node.parents:
+            name = format_number(node.data)
+        else:
+            args = [names[id(p)] for p in node.parents]
+            op = node.op
+            if op in _INFIX and len(args) == 2:
+                name = f"({args[0]}{op}{args[1]})" if op != "max" else f"max({args[0]},{args[1]})"
+            elif op.startswith("**") and len(args) == 1:
+                name = f"{args[0]}^{op[2:]}"
+            elif op == "neg":
+                name = f"(-{args[0]})"
+            else:
+                name = f"{op}({','.join(args)})"
+            if len(name) > _MAX_NAME:
+                name = f"node{index}"
+        names[id(node)] = name
+    return names
 
 
 # -- checks ----------------------------------------------------------------------------
@@ -180,6 +308,96 @@ def graph_nodes(root: Any) -> list[Any]:
     for position, node in enumerate(order):
         check_node(node, f"node {position} of the graph")
     return order
+
+
+def _describe(node: Any) -> str:
+    return repr(node.label) if getattr(node, "label", "") else f"{type(node).__name__} {format_quantity(node.data)}"
+
+
+def find_node(order: Sequence[Any], wanted: Any, what: str, labels: Optional[Mapping[int, str]] = None) -> Any:
+    """The node of the graph that `wanted` names: the node itself, or a str matching exactly
+    one node's label (or the name `labels` gives it). ValueError names the problem."""
+    if isinstance(wanted, str):
+        found = [n for n in order if (labels or {}).get(id(n), n.label) == wanted or n.label == wanted]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            named = sorted({(labels or {}).get(id(n), n.label) for n in order if n.label or id(n) in (labels or {})})
+            close = difflib.get_close_matches(wanted, named, n=3)
+            hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+            raise ValueError(f"{what}={wanted!r}: no node of this graph is labelled so{hint}; its labels "
+                             f"are {', '.join(named[:20]) or 'none'}{' ...' if len(named) > 20 else ''}")
+        raise ValueError(f"{what}={wanted!r}: {len(found)} nodes of this graph are labelled so; "
+                         f"pass the node itself")
+    check_node(wanted, what)
+    if not any(n is wanted for n in order):
+        raise ValueError(f"{what} node {_describe(wanted)} is not part of the graph that ends in the "
+                         f"root: the root does not depend on it")
+    return wanted
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+_PARAMETER_NAME = re.compile(r"^(w|W|b|weights?|bias(es)?)(\d+|_\w*|\[[\d, ]+\])*$")
+_INPUT_NAME = re.compile(r"^(x|X|inputs?|data|features)(\d+|_\w*|\[[\d, ]+\])*$")
+
+
+def _last_name(label: str) -> str:
+    parts = label.split(".")
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()
+    return parts[-1]
+
+
+def leaf_role(node: Any) -> Role:
+    """The role of a leaf by the rule in the module docstring: "input", "parameter" or "constant"."""
+    if getattr(node, "is_constant", False):
+        return "constant"
+    requires_grad = getattr(node, "requires_grad", None)
+    label = node.label
+    if is_tensor_node(node) and not requires_grad:
+        return "constant" if not label and node.data.size == 1 else "input"
+    if label:
+        name = _last_name(label)
+        if _PARAMETER_NAME.match(name):
+            return "parameter"
+        if _INPUT_NAME.match(name) or _INPUT_NAME.match(label):
+            return "input"
+        return "parameter"
+    return "parameter" if requires_grad else "input"
+
+
+def check_roles(roles: Any, order: Sequence[Any]) -> dict[int, Role]:
+    """`roles` ({node: "input" | "parameter" | "constant"}) keyed by ``id(node)``, checked."""
+    if roles is None:
+        return {}
+    if not isinstance(roles, Mapping):
+        raise TypeError(f"roles must be a mapping {{node: 'input' | 'parameter' | 'constant'}}, "
+                        f"got {type(roles).__name__}")
+    out: dict[int, Role] = {}
+    for key, role in roles.items():
+        node = find_node(order, key, "roles key")
+        if role not in ROLES:
+            raise ValueError(f"roles[{_describe(node)}] must be one of {', '.join(ROLES)}, got {role!r}")
+        if node.parents:
+            raise ValueError(f"roles apply to leaves; {_describe(node)} is computed by {node.op!r}")
+        out[id(node)] = role
+    return out
+
+
+def check_labels(labels: Any, order: Sequence[Any]) -> dict[int, str]:
+    """`labels` ({node: "name"}) keyed by ``id(node)``, checked."""
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise TypeError(f"labels must be a mapping {{node: 'name'}}, got {type(labels).__name__}")
+    out: dict[int, str] = {}
+    for key, name in labels.items():
+        node = find_node(order, key, "labels key")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"labels[{_describe(node)}] must be a non-empty str, got {name!r}")
+        out[id(node)] = name
+    return out
 
 
 # -- clusters --------------------------------------------------------------------------
@@ -229,11 +447,85 @@ def assign_modules(order: Sequence[Any]) -> dict[int, str]:
     return modules
 
 
+def hidden_units(order: Sequence[Any], drawn: set[int], root: Any) -> dict[int, str]:
+    """Groups that keep each hidden unit's nodes together in the layout, keyed by ``id(node)``.
+
+    A unit is a labelled computed node ``v`` with everything only it leads to: the nodes
+    through which every path to the root passes ``v`` (``v``'s dominator subtree, on the
+    graph read from the root), as long as the labelled nodes in it form one chain (``v5``,
+    ``u5``) and ``v`` is the largest such node. In the w52 graph these are v_j with u_j,
+    its two products and its two weights; the shared inputs x1, x2 stay outside. Graphs with
+    fewer than two such units get none.
+    """
+    reverse = [n for n in reversed(order) if id(n) in drawn]  # the root first
+    number = {id(n): i for i, n in enumerate(reverse)}
+    consumers: dict[int, list[int]] = {}
+    for node in reverse:
+        for parent in node.parents:
+            if id(parent) in drawn:
+                consumers.setdefault(id(parent), []).append(number[id(node)])
+    idom: list[int] = [0] * len(reverse)
+    for i, node in enumerate(reverse[1:], start=1):
+        users = consumers.get(id(node), [])
+        if not users:
+            idom[i] = 0
+            continue
+        d = users[0]
+        for other in users[1:]:
+            a, b = d, other
+            while a != b:
+                while a > b:
+                    a = idom[a]
+                while b > a:
+                    b = idom[b]
+            d = a
+        idom[i] = d
+    labelled = [bool(n.label) and bool(n.parents) and n is not root for n in reverse]
+    # For each node: whether the labelled computed nodes of its subtree form one chain, and
+    # which subtree child carries them (bottom-up: children have larger numbers).
+    carriers: list[list[int]] = [[] for _ in reverse]
+    chain_ok = [True] * len(reverse)
+    has_label = list(labelled)
+    for i in range(len(reverse) - 1, 0, -1):  # i's subtree is complete when i is reached
+        chain_ok[i] = chain_ok[i] and len(carriers[i]) <= 1
+        if has_label[i]:
+            carriers[idom[i]].append(i)
+        has_label[idom[i]] = has_label[idom[i]] or has_label[i]
+        chain_ok[idom[i]] = chain_ok[idom[i]] and chain_ok[i]
+    children: list[list[int]] = [[] for _ in reverse]
+    for i in range(1, len(reverse)):
+        children[idom[i]].append(i)
+    units: dict[int, str] = {}
+    found = 0
+    for i in range(1, len(reverse)):
+        if not (labelled[i] and chain_ok[i]):
+            continue
+        j, top = idom[i], True
+        while j != 0:
+            if labelled[j] and chain_ok[j]:
+                top = False
+                break
+            j = idom[j]
+        if not top:
+            continue
+        members, stack = [], [i]
+        while stack:
+            k = stack.pop()
+            members.append(k)
+            stack.extend(children[k])
+        if len(members) < 3:
+            continue
+        found += 1
+        for k in members:
+            units[id(reverse[k])] = f"unit {reverse[i].label}"
+    return units if found >= 2 else {}
+
+
 @dataclass
 class Placement:
     """Where each drawn item goes: the items (``nK`` node ids, ``cK`` collapsed boxes) directly
     in each cluster (None: the top level), each cluster's sub-clusters, and the members of
-    each collapsed box."""
+    each collapsed box. ``units`` lists the clusters that are layout groups, not modules."""
 
     items: dict[Optional[str], list[str]] = field(default_factory=lambda: {None: []})
     children: dict[Optional[str], list[str]] = field(default_factory=lambda: {None: []})
@@ -241,6 +533,7 @@ class Placement:
     box_of: dict[int, str] = field(default_factory=dict)  # id(node) -> its box's id
     box_members: dict[str, list[Any]] = field(default_factory=dict)
     box_names: dict[str, str] = field(default_factory=dict)
+    units: set[str] = field(default_factory=set)
 
     def add_cluster(self, path: str, parent: Optional[str]) -> None:
         """Open cluster `path` inside `parent` unless it is already open."""
@@ -250,14 +543,21 @@ class Placement:
             self.children[parent].append(path)
 
 
-def place_items(root: Any, order: Sequence[Any], cluster: bool, collapse: Sequence[str]) -> Placement:
-    """Assign every node to its cluster (when `cluster`) or to a collapsed box (`collapse`).
+def place_items(root: Any, order: Sequence[Any], cluster: bool, collapse: Sequence[str],
+                drawn: Optional[set[int]] = None, units: Optional[Mapping[int, str]] = None,
+                modules: Optional[Mapping[int, str]] = None) -> Placement:
+    """Assign every drawn node to its cluster (when `cluster`), to a collapsed box
+    (`collapse`) or to a layout unit (`units`, see `hidden_units`).
 
-    A collapsed cluster's outputs (nodes used outside it, and the root) stay drawn beside
-    its box: the box then has one edge per output instead of one per use of an output, and
-    dot lays out a node with a thousand edges very slowly.
+    A collapsed cluster's outputs (nodes used outside any box, and the root) stay drawn
+    beside its box: the box then has one edge per output instead of one per use of an
+    output, and dot lays out a node with a thousand edges very slowly. An output used only
+    inside other boxes is hidden in its own box, which gets one edge to each such box.
     """
-    modules = assign_modules(order) if (cluster or collapse) else {}
+    if drawn is None:
+        drawn = {id(n) for n in order}
+    if modules is None:
+        modules = assign_modules(order) if (cluster or collapse) else {}
     known = {c for m in set(modules.values()) for c in cluster_chain(m)}
     unknown = [c for c in collapse if c not in known]
     if unknown:
@@ -266,18 +566,24 @@ def place_items(root: Any, order: Sequence[Any], cluster: bool, collapse: Sequen
     box_ids = {name: f"c{i}" for i, name in enumerate(sorted(set(collapse)))}
     chains = {id(n): cluster_chain(modules[id(n)]) if id(n) in modules else [] for n in order}
     box_name = {key: next((c for c in chain if c in box_ids), None) for key, chain in chains.items()}
-    outputs = {id(p) for node in order for p in node.parents
-               if box_name[id(p)] is not None and box_name[id(p)] != box_name[id(node)]}
+    outputs = {id(p) for node in order if id(node) in drawn for p in node.parents
+               if box_name[id(p)] is not None and box_name[id(node)] is None}
     outputs.add(id(root))
 
     placement = Placement(box_names={i: name for name, i in box_ids.items()})
     for position, node in enumerate(order):
+        if id(node) not in drawn:
+            continue
         chain, box = chains[id(node)], box_name[id(node)]
         parent = None
         if cluster:
             for path in (chain[:chain.index(box)] if box else chain):
                 placement.add_cluster(path, parent)
                 parent = path
+        elif units and id(node) in units:
+            parent = units[id(node)]
+            placement.add_cluster(parent, None)
+            placement.units.add(parent)
         if box is None or id(node) in outputs:
             placement.items[parent].append(f"n{position}")
             continue
@@ -288,6 +594,56 @@ def place_items(root: Any, order: Sequence[Any], cluster: bool, collapse: Sequen
             placement.items[parent].append(box_id)
         placement.box_members[box_id].append(node)
     return placement
+
+
+# -- the size of a layout --------------------------------------------------------------------
+
+
+def layout_size(items: Sequence[str], edges: Sequence[tuple[str, str]], labelled_edges: bool = False) -> tuple[int, int]:
+    """(nodes, bends): what Graphviz's dot must place for these items and edges.
+
+    dot gives every node a rank and adds a bend (a virtual node) on each rank an edge
+    crosses; its ranking minimises the total edge length, so any valid ranking bounds the
+    bends from above. This takes the better of two: every node as early as its inputs allow,
+    and every node as late as its users allow. A labelled edge needs one more rank for its
+    label, so labels double the spans. The layout's cost grows with nodes + bends: a leaf
+    feeding 1,000 nodes of a 1,000-deep sum needs half a million bends however few nodes
+    there are, while an MLP's long ``+`` chains need few (products move next to their sums).
+    """
+    incoming: dict[str, list[str]] = {item: [] for item in items}
+    outgoing: dict[str, list[str]] = {item: [] for item in items}
+    for tail, head in edges:
+        outgoing[tail].append(head)
+        incoming[head].append(tail)
+    order: list[str] = []  # topological, by Kahn's algorithm
+    pending = {item: len(incoming[item]) for item in items}
+    ready = [item for item in items if not incoming[item]]
+    while ready:
+        item = ready.pop()
+        order.append(item)
+        for head in outgoing[item]:
+            pending[head] -= 1
+            if pending[head] == 0:
+                ready.append(head)
+    early: dict[str, int] = {}
+    for item in order:
+        early[item] = max((early[t] + 1 for t in incoming[item]), default=0)
+    late: dict[str, int] = {}
+    last = max(early.values(), default=0)
+    for item in reversed(order):
+        late[item] = min((late[h] - 1 for h in outgoing[item]), default=last)
+
+    def bends(rank: Mapping[str, int]) -> int:
+        return sum(rank[h] - rank[t] - 1 for t, h in edges if t in rank and h in rank)
+
+    fewest = min(bends(early), bends(late))
+    if labelled_edges:
+        fewest = 2 * fewest + len(edges)
+    return len(items), fewest
+
+
+class GraphTooLargeError(ValueError):
+    """`draw_graph` refused a graph whose layout would exceed its ``max_nodes`` budget."""
 
 
 # -- drawing ---------------------------------------------------------------------------
@@ -302,33 +658,220 @@ class StepOverlay:
     active: Any = None
 
 
-def node_style(node: Any, root: Any) -> tuple[str, str, str, str]:
-    """(kind, fill colour, shape, border width) of a node's record; see the module docstring."""
+_KIND_SHAPES = {
+    # kind: (shape, style, border width)
+    "root": ("record", "filled", "2.5"),
+    "result": ("record", "filled", "1"),
+    "parameter": ("Mrecord", "filled", "1"),
+    "input": ("record", "filled", "1.6"),
+    "constant": ("record", "filled,dashed", "1"),
+}
+
+
+def node_style(node: Any, root: Any, role: Optional[str] = None, theme: Theme = THEMES["light"]
+               ) -> tuple[str, str, str, str]:
+    """(kind, fill colour, shape, border width) of a node's record; see the module docstring.
+
+    `role` is the leaf's role (`leaf_role` by default)."""
     if node is root:
-        return "root", ROOT_COLOUR, "record", "2.5"
-    if node.parents:
-        return "result", RESULT_COLOUR, "record", "1"
-    if node.label:
-        return "parameter", PARAMETER_COLOUR, "Mrecord", "1"
-    return "leaf", LEAF_COLOUR, "record", "1"
-
-
-def legend_label(overlay: Optional[StepOverlay], op_nodes: bool) -> str:
-    """An HTML-like table explaining the colours, drawn under the graph."""
-    cells = [
-        (LEAF_COLOUR, "constant / input leaf", ' border="1"'),
-        (PARAMETER_COLOUR, "labelled leaf (parameter)", ' border="1" style="rounded"'),
-        (RESULT_COLOUR, "computed value", ' border="1"'),
-        (ROOT_COLOUR, "root (output)", ' border="2"'),
-    ]
-    if op_nodes:
-        cells.append((OP_COLOUR, "operation", ' border="1" style="rounded"'))
+        kind = "root"
+    elif node.parents:
+        kind = "result"
     else:
-        cells.append((RESULT_COLOUR, "[op] = the operation that computed the box", ' border="0"'))
+        kind = role or leaf_role(node)
+    shape, _, pen = _KIND_SHAPES[kind]
+    return kind, theme.fills[kind], shape, pen
+
+
+_LEGEND_TEXT = {
+    "input": "input", "parameter": "parameter (weight, bias)", "constant": "constant",
+    "result": "computed value", "root": "root (output)",
+}
+
+
+def legend_label(overlay: Optional[StepOverlay], op_nodes: bool, kinds: Sequence[str] = ("input", "parameter", "constant", "result", "root"),
+                 theme: Theme = THEMES["light"], focus_text: Optional[str] = None, folded: bool = False) -> str:
+    """An HTML-like table explaining the kinds of node present, drawn under the graph."""
+    cells = []
+    for kind in ("input", "parameter", "constant", "result", "root"):
+        if kind not in kinds:
+            continue
+        shape, style, pen = _KIND_SHAPES[kind]
+        extra = ' style="rounded"' if shape == "Mrecord" else ' style="dashed"' if "dashed" in style else ""
+        border = "2" if kind == "root" else "1"
+        cells.append((theme.fills[kind], _LEGEND_TEXT[kind], f' border="{border}"{extra}'))
+    if op_nodes:
+        text = "operation (1/· : a constant folded in)" if folded else "operation"
+        cells.append((theme.fills["op"], text, ' border="1" style="rounded"'))
+    else:
+        cells.append((theme.fills["result"], "[op] = the operation that computed the box", ' border="0"'))
+    if focus_text:
+        cells.append((theme.dim_fill, focus_text, ' border="1"'))
     if overlay is not None:
-        cells.append((ACTIVE_COLOUR, "active step; grad ? = not reached yet", ' border="1"'))
-    row = "".join(f'<td bgcolor="{colour}"{extra}>{text}</td>' for colour, text, extra in cells)
-    return f'<<table border="0" cellspacing="6" cellpadding="3"><tr>{row}</tr></table>>'
+        cells.append((theme.active_fill, "active step; grad ? = not reached yet", ' border="1"'))
+    row = "".join(f'<td bgcolor="{colour}" color="{theme.border}"{extra}>'
+                  f'<font color="{theme.text}">{_html(text)}</font></td>'
+                  for colour, text, extra in cells)
+    return f'<<table border="0" cellspacing="4" cellpadding="2"><tr>{row}</tr></table>>'
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _folded_op_text(node: Any, folded: set[int]) -> str:
+    """The op's label with its folded constants written in: ``1/·``, ``· - 2``, ``max(·,0)``."""
+    op = node.op or "?"
+    if not any(id(p) in folded for p in node.parents):
+        return op
+    parts = [_constant_text(p) if id(p) in folded else "·" for p in node.parents]
+    if op in ("+", "-") and len(parts) == 2:
+        return f"{parts[0]} {op} {parts[1]}"  # spaced: "·-2" reads as a double dash
+    if op in _INFIX and op != "max" and len(parts) == 2:
+        return f"{parts[0]}{op}{parts[1]}"
+    return f"{op}({','.join(parts)})"
+
+
+def _constant_text(node: Any) -> str:
+    data = node.data
+    if isinstance(data, np.ndarray):
+        data = float(data.reshape(-1)[0])
+    return f"{data:.4g}"
+
+
+_UNITS_PER_INCH = {"in": 1.0, "cm": 2.54, "mm": 25.4, "pt": 72.0, "px": 96.0}
+
+
+def parse_width(width: Any) -> float:
+    """`width` in inches: a number of inches, or a str with a unit (``"16cm"``, ``"160mm"``,
+    ``"6in"``, ``"450pt"``, ``"800px"`` at 96 px per inch)."""
+    if isinstance(width, bool):
+        raise TypeError(f"width must be a length such as '16cm' or a number of inches, got {width!r}")
+    if isinstance(width, (int, float)):
+        inches = float(width)
+    elif isinstance(width, str):
+        found = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(in|cm|mm|pt|px)\s*", width)
+        if not found:
+            raise ValueError(f"width must be a number with a unit (in, cm, mm, pt, px), such as "
+                             f"'16cm', got {width!r}")
+        inches = float(found.group(1)) / _UNITS_PER_INCH[found.group(2)]
+    else:
+        raise TypeError(f"width must be a length such as '16cm' or a number of inches, got {width!r}")
+    if not 0.1 <= inches <= 1000:
+        raise ValueError(f"width must be between 0.1 and 1000 inches, got {width!r}")
+    return inches
+
+
+@dataclass
+class _Plan:
+    """What a drawing shows, decided before any DOT is written (so that its size can be
+    checked first)."""
+
+    order: list[Any]
+    position: dict[int, int]
+    drawn: set[int]            # nodes drawn (not folded, not pruned)
+    stubs: set[int]            # drawn without their op and inputs (parents of a kept chain)
+    folded: set[int]           # constants written into their op
+    chain: Optional[set[int]]  # with focus: the nodes on a chain from the root to it
+    placement: Placement
+    separate_ops: bool
+    notes: list[str]
+
+
+def _skeleton(plan: _Plan) -> tuple[list[str], list[tuple[str, str]]]:
+    """The items and edges of a plan (ids as in the DOT source), for `layout_size`."""
+    items: list[str] = []
+    for ids in plan.placement.items.values():
+        items.extend(ids)
+    edges: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for node in plan.order:
+        if id(node) not in plan.drawn or not node.parents or id(node) in plan.stubs:
+            continue
+        own = plan.placement.box_of.get(id(node))
+        node_id = f"n{plan.position[id(node)]}"
+        op_id = own or (f"{node_id}_op" if plan.separate_ops else node_id)
+        if own is None and plan.separate_ops:
+            items.append(op_id)
+            edges.append((op_id, node_id))
+        for parent in node.parents:
+            if id(parent) not in plan.drawn:
+                continue
+            tail = plan.placement.box_of.get(id(parent), f"n{plan.position[id(parent)]}")
+            if tail == op_id or (tail, op_id) in seen:
+                continue
+            seen.add((tail, op_id))
+            edges.append((tail, op_id))
+    return items, edges
+
+
+def _chain_of(order: Sequence[Any], focus: Any) -> set[int]:
+    """The nodes that depend on `focus` (it included): those on a chain from the root to it."""
+    chain = {id(focus)}
+    for node in order:
+        if any(id(p) in chain for p in node.parents):
+            chain.add(id(node))
+    return chain
+
+
+def _plan(root: Any, order: list[Any], *, cluster: bool, collapse: Sequence[str], op_nodes: Optional[bool],
+          roles: Mapping[int, str], show_constants: bool, focus: Any, group_units: Optional[bool],
+          max_nodes: Optional[int], edge_labels: bool) -> _Plan:
+    """Decide what to draw; apply the node budget (see `draw_graph`)."""
+    position = {id(node): i for i, node in enumerate(order)}
+    folded = set()
+    if not show_constants:
+        for node in order:
+            if node is not root and not node.parents and roles.get(id(node)) == "constant" \
+                    and (not is_tensor_node(node) or node.data.size == 1):
+                folded.add(id(node))
+    drawn = {id(n) for n in order} - folded
+    chain = _chain_of(order, focus) if focus is not None else None
+    notes: list[str] = []
+
+    def make(drawn: set[int], stubs: set[int], collapse: Sequence[str], units_allowed: bool) -> _Plan:
+        auto_units = (group_units is None and len(drawn) <= LARGE_GRAPH_NODES) or group_units is True
+        units = hidden_units(order, drawn, root) if (auto_units and units_allowed and not cluster
+                                                     and not collapse) else {}
+        placement = place_items(root, order, cluster, collapse, drawn=drawn, units=units)
+        shown = len(drawn) - len(placement.box_of)  # the nodes outside collapsed boxes
+        separate_ops = (shown <= LARGE_GRAPH_NODES) if op_nodes is None else op_nodes
+        return _Plan(order, position, drawn, stubs, folded, chain, placement, separate_ops, notes)
+
+    plan = make(drawn, set(), collapse, True)
+    if max_nodes is None:
+        return plan
+    nodes, bends = layout_size(*_skeleton(plan), labelled_edges=edge_labels)
+    if nodes + bends <= max_nodes:
+        return plan
+    first = (nodes, bends)
+    if chain is not None:
+        stubs = {id(p) for n in order if id(n) in chain for p in n.parents} - chain - folded
+        plan = make((chain | stubs) - folded, stubs, collapse, True)
+        nodes, bends = layout_size(*_skeleton(plan), labelled_edges=edge_labels)
+        notes.append("only the chains to the focus are drawn")
+        if nodes + bends <= max_nodes:
+            return plan
+    if not collapse:
+        modules = assign_modules(order)
+        top = sorted({cluster_chain(m)[0] for m in set(modules.values())})
+        if top:
+            plan = make(plan.drawn, plan.stubs, top, False)
+            nodes, bends = layout_size(*_skeleton(plan), labelled_edges=edge_labels)
+            notes.append(f"collapsed by module: {', '.join(top)}")
+            if nodes + bends <= max_nodes:
+                return plan
+    message = (f"this graph is too large to draw: {len(order):,} nodes, whose layout needs "
+               f"{first[0]:,} nodes and {first[1]:,} edge bends (one per rank an edge crosses), "
+               f"{sum(first):,} in all, over max_nodes={max_nodes:,}.")
+    if notes:
+        message += f" Reduced ({'; '.join(notes)}), it still needs {nodes + bends:,}."
+    raise GraphTooLargeError(
+        message + " Draw less of it: focus=node keeps only the chains from the root to one node; "
+        "collapse=('layers.0', ...) draws a module as one box (cluster=True shows the modules; they "
+        "come from parameter labels with module paths, as nn's modules give); or draw a smaller "
+        "graph (fewer samples, one neuron). Or raise the budget, max_nodes=... (None: no budget; "
+        f"the render still stops at its time limit, timeout={DEFAULT_TIMEOUT_S:g} s by default).")
 
 
 def build_digraph(
@@ -340,27 +883,65 @@ def build_digraph(
     legend: bool = True,
     op_nodes: Optional[bool] = None,
     overlay: Optional[StepOverlay] = None,
+    focus: Any = None,
+    edge_labels: bool = False,
+    roles: Optional[Mapping[Any, str]] = None,
+    labels: Optional[Mapping[Any, str]] = None,
+    show_constants: bool = False,
+    group_units: Optional[bool] = None,
+    theme: Union[str, Theme] = "light",
+    size: Optional[str] = None,
+    max_nodes: Optional[int] = DEFAULT_MAX_NODES,
+    timeout: Optional[float] = DEFAULT_TIMEOUT_S,
+    font: Optional[str] = None,
 ) -> GradientGraph:
-    """The drawing behind `draw_graph` and the stepper's frames (arguments already checked)."""
+    """The drawing behind `draw_graph` and the stepper's frames (arguments already checked,
+    except `roles`, `labels` and `focus`, which need the graph)."""
     order = graph_nodes(root)
-    names = node_names(root)
-    position = {id(node): i for i, node in enumerate(order)}
-    large = len(order) > LARGE_GRAPH_NODES
-    separate_ops = (not large) if op_nodes is None else op_nodes
-    mono = overlay is not None
+    theme = check_theme(theme)
+    label_of = check_labels(labels, order)
+    role_of = {id(n): leaf_role(n) for n in order if not n.parents}
+    role_of.update(check_roles(roles, order))
+    focus_node = find_node(order, focus, "focus", label_of) if focus is not None else None
+    plan = _plan(root, order, cluster=cluster, collapse=collapse, op_nodes=op_nodes, roles=role_of,
+                 show_constants=show_constants, focus=focus_node, group_units=group_units,
+                 max_nodes=max_nodes, edge_labels=edge_labels)
+    names = drawing_names(root, order, label_of)
+    position, placement, separate_ops, chain = plan.position, plan.placement, plan.separate_ops, plan.chain
+    items, _ = _skeleton(plan)
+    large = len(plan.drawn) - len(placement.box_of) > LARGE_GRAPH_NODES
+    font = font or (MONO_FONT if overlay is not None else SANS_FONT)
+
     graph = GradientGraph(name="gradient_graph", format="svg")
-    graph.attr(rankdir=rankdir, fontname=MONO_FONT if mono else SANS_FONT, fontsize="11",
-               labelloc="b", nodesep="0.25", ranksep="0.35")
+    graph.timeout = timeout
+    graph.drawn_nodes = len(items)
+    graph.notes = list(plan.notes)
+    graph.attr(rankdir=rankdir, fontname=font, fontsize="11", fontcolor=theme.text,
+               bgcolor=theme.background, labelloc="b", nodesep="0.1", ranksep="0.12")
+    if size:
+        graph.attr(size=size)
     if large:
         # newrank ranks the whole graph in one network-simplex pass, which with Graphviz 2.43
         # is over twice as fast here; nslimit caps the iterations that place nodes.
         graph.attr(newrank="true", nslimit="0.2", nslimit1="0.2")
-    graph.attr("node", fontname=MONO_FONT if mono else SANS_FONT, fontsize="11")
-    graph.attr("edge", color="#555555", arrowsize="0.6")
-    if legend:
-        graph.attr(label=legend_label(overlay, separate_ops))
+    # Tight margins and rank gaps: a drawing is mostly text, and every point of padding
+    # shrinks the text when the drawing is scaled to a slide or a README's width.
+    graph.attr("node", fontname=font, fontsize="11", fontcolor=theme.text, color=theme.border,
+               margin="0.04,0.01")
+    graph.attr("edge", color=theme.edge, arrowsize="0.6", fontname=font, fontsize="9",
+               fontcolor=theme.text)
 
-    placement = place_items(root, order, cluster, collapse)
+    def dim(node_id_or_none: Any) -> bool:
+        return chain is not None and node_id_or_none not in chain
+
+    if legend:
+        kinds = {"result", "root"} | {role_of[id(n)] for n in order if id(n) in plan.drawn and not n.parents}
+        focus_text = None
+        if focus_node is not None:
+            focus_text = f"dimmed: off the chains from {names[id(root)]} to {names[id(focus_node)]}"
+        graph.attr(label=legend_label(overlay, separate_ops, sorted(kinds), theme, focus_text,
+                                      folded=bool(plan.folded) and separate_ops))
+
     active_id = f"n{position[id(overlay.active)]}" if overlay and overlay.active is not None else None
 
     def add_items(target: graphviz.Digraph, item_ids: Iterable[str]) -> None:
@@ -368,53 +949,92 @@ def build_digraph(
         for item in item_ids:
             if item.startswith("c"):
                 members = placement.box_members[item]
-                n_params = sum(1 for m in members if not m.parents and m.label)
+                n_params = sum(1 for m in members if not m.parents and role_of.get(id(m)) == "parameter")
+                dimmed = chain is not None and not any(id(m) in chain for m in members)
                 target.node(item, escape_label_text(f"{placement.box_names[item]}\n{len(members)} "
                                                     f"nodes inside, {n_params} parameters"),
-                            shape="box3d", style="filled", fillcolor=COLLAPSED_COLOUR,
-                            **{"class": "collapsed"})
+                            shape="box3d", style="filled",
+                            fillcolor=theme.dim_fill if dimmed else theme.fills["collapsed"],
+                            **({"fontcolor": theme.dim_text, "color": theme.dim_edge} if dimmed else {}),
+                            **{"class": "collapsed dimmed" if dimmed else "collapsed"})
                 continue
             node = order[int(item[1:])]
+            stub = id(node) in plan.stubs
             grad_text = overlay.grad_texts[id(node)] if overlay is not None else None
-            fields = node_fields(node, display_name(node, names), grad_text,
-                                 with_op=not separate_ops)
-            kind, colour, shape, pen = node_style(node, root)
-            attrs = {"class": kind}
+            with_op = (not separate_ops) or stub
+            fields = node_fields(node, display_name(node, names, label_of), grad_text,
+                                 with_op=with_op, op_text=_folded_op_text(node, plan.folded))
+            kind, colour, shape, pen = node_style(node, root, role_of.get(id(node)), theme)
+            style = _KIND_SHAPES[kind][1]
+            classes = [kind]
+            attrs: dict[str, str] = {}
+            if dim(id(node)):
+                classes.append("dimmed")
+                colour = theme.dim_fill
+                attrs.update(fontcolor=theme.dim_text, color=theme.dim_edge)
+            elif chain is not None:
+                classes.append("chain")
+            if focus_node is node:
+                classes.append("focus")
+                attrs.update(color=theme.focus)
+                pen = "3"
             if item == active_id:
-                attrs = {"class": f"{kind} active", "color": ACTIVE_EDGE_COLOUR}
-                colour, pen = ACTIVE_COLOUR, "3"
-            target.node(item, record_label(fields, rankdir), shape=shape, style="filled",
-                        fillcolor=colour, penwidth=pen, **attrs)
-            if node.parents and separate_ops:
-                op_attrs = {"class": "op active", "color": ACTIVE_EDGE_COLOUR, "penwidth": "2.5"} \
-                    if item == active_id else {"class": "op"}
-                target.node(f"{item}_op", escape_label_text(node.op or "?"), shape="ellipse", style="filled",
-                            fillcolor=OP_COLOUR, fontsize="10", width="0.3", height="0.25",
-                            margin="0.03,0.01", **op_attrs)
+                classes.append("active")
+                attrs.update(color=theme.active_edge)
+                colour, pen = theme.active_fill, "3"
+            target.node(item, record_label(fields, rankdir), shape=shape, style=style,
+                        fillcolor=colour, penwidth=pen, **attrs, **{"class": " ".join(classes)})
+            if node.parents and separate_ops and not stub:
+                op_classes = ["op"]
+                op_attrs: dict[str, str] = {}
+                if dim(id(node)):
+                    op_classes.append("dimmed")
+                    op_attrs.update(fontcolor=theme.dim_text, color=theme.dim_edge, fillcolor=theme.dim_fill)
+                if item == active_id:
+                    op_classes.append("active")
+                    op_attrs.update(color=theme.active_edge, penwidth="2.5")
+                target.node(f"{item}_op", escape_label_text(_folded_op_text(node, plan.folded)),
+                            shape="ellipse", style="filled", fontsize="10", width="0.3", height="0.25",
+                            margin="0.03,0.01", **{"fillcolor": theme.fills["op"], **op_attrs,
+                                                   "class": " ".join(op_classes)})
 
     def add_cluster(target: graphviz.Digraph, path: Optional[str]) -> None:
         """Declare the items of cluster `path`, then its sub-clusters, nested inside it."""
         add_items(target, placement.items[path])
         for child in placement.children[path]:
             with target.subgraph(name=f"cluster_{placement.index[child]}") as sub:
-                sub.attr(label=escape_label_text(child), style="rounded,filled", fillcolor=CLUSTER_COLOUR,
-                         color="#9999bb", labeljust="l")
+                if child in placement.units:
+                    # A layout group: it keeps a hidden unit's nodes together, drawn faintly.
+                    sub.attr(label="", style="rounded,filled", fillcolor=theme.fills["unit"],
+                             color=theme.fills["unit"], margin="3")
+                else:
+                    sub.attr(label=escape_label_text(child), style="rounded,filled",
+                             fillcolor=theme.fills["cluster"], color=theme.cluster_border,
+                             labeljust="l", fontcolor=theme.text)
                 add_cluster(sub, child)
 
     add_cluster(graph, None)
 
+    edge_texts = _edge_texts(root, order, names, plan) if edge_labels else {}
     drawn_box_edges: set[tuple[str, str]] = set()
     for node in order:
-        if not node.parents:
+        if id(node) not in plan.drawn or not node.parents or id(node) in plan.stubs:
             continue
         own = placement.box_of.get(id(node))
         node_id = f"n{position[id(node)]}"
         op_id = own or (f"{node_id}_op" if separate_ops else node_id)
-        edge_attrs = {"color": ACTIVE_EDGE_COLOUR, "penwidth": "2.5", "class": "active"} \
-            if node_id == active_id else {}
+        base: dict[str, str] = {}
+        if dim(id(node)):
+            base = {"color": theme.dim_edge, "class": "dimmed"}
+        elif chain is not None:
+            base = {"penwidth": "1.6", "class": "chain"}
+        if node_id == active_id:
+            base = {"color": theme.active_edge, "penwidth": "2.5", "class": "active"}
         if own is None and separate_ops:
-            graph.edge(op_id, node_id, **edge_attrs)
-        for parent in node.parents:
+            graph.edge(op_id, node_id, **base)
+        for index, parent in enumerate(node.parents):
+            if id(parent) not in plan.drawn:
+                continue
             tail = placement.box_of.get(id(parent), f"n{position[id(parent)]}")
             if tail == op_id:
                 continue  # an edge inside one collapsed box
@@ -422,8 +1042,73 @@ def build_digraph(
                 if (tail, op_id) in drawn_box_edges:
                     continue
                 drawn_box_edges.add((tail, op_id))
-            graph.edge(tail, op_id, **edge_attrs)
+            attrs = dict(base)
+            if chain is not None and node_id != active_id:
+                attrs = ({"color": theme.dim_edge, "class": "dimmed"} if id(parent) not in chain
+                         else base)
+            text = edge_texts.get((id(node), index))
+            if text and own is None and not tail.startswith("c"):
+                attrs["label"] = escape_label_text(text)
+                if attrs.get("class") == "dimmed":
+                    attrs["fontcolor"] = theme.dim_text
+            graph.edge(tail, op_id, **attrs)
     return graph
+
+
+def _edge_texts(root: Any, order: Sequence[Any], names: Mapping[int, str], plan: _Plan) -> dict[tuple[int, int], str]:
+    """The text on each edge parent -> node, keyed by (id(node), parent index): the local
+    derivative d(node)/d(parent) as the op's declaration writes it and its value, and the
+    contribution the edge carries to dL/d(parent), upstream x local, from the backward trace."""
+    seed = None
+    if is_tensor_node(root) and root.data.size != 1:
+        seed = np.ones_like(root.data)
+    steps = trace_backward(root, seed) if root.parents else []
+    by_node = {id(step.node): step for step in steps}
+    out: dict[tuple[int, int], str] = {}
+    root_name = names[id(root)]
+    for node in order:
+        if id(node) not in plan.drawn or not node.parents or id(node) in plan.stubs:
+            continue
+        parent_names = [names[id(p)] for p in node.parents]
+        formulas = _formulas(node, parent_names, names[id(node)])
+        step = by_node.get(id(node))
+        sent = list(step.parents) if step is not None else []
+        for index, parent in enumerate(node.parents):
+            if id(parent) in plan.folded:
+                continue
+            part = sent[index] if index < len(sent) and sent[index].parent is parent else \
+                next((s for s in sent if s.parent is parent), None)
+            local = part.local if part is not None else None
+            formula = formulas[index] if index < len(formulas) else None
+            head = f"∂{names[id(node)]}/∂{parent_names[index]}"
+            local_text = format_quantity(local) if local is not None else None
+            if formula and local_text and formula != local_text:
+                first = f"{head} = {formula} = {local_text}"
+            else:
+                first = f"{head} = {formula or local_text or '?'}"
+            if part is None or part.contribution is None:
+                second = "carries no gradient"
+            elif local is not None and step is not None:
+                second = (f"{format_quantity(step.upstream)} × {local_text} = "
+                          f"{format_quantity(part.contribution)}")
+            else:
+                second = f"d{root_name}/d{parent_names[index]} += {format_quantity(part.contribution)}"
+            out[(id(node), index)] = f"{first}\n{second}"
+    return out
+
+
+def _formulas(node: Any, parent_names: list[str], out_name: str) -> tuple[str, ...]:
+    """The local derivatives of `node`'s op as its declaration writes them (elementwise ops,
+    ``node.rule``), or the matrix-calculus text registered for a tensor op; () otherwise."""
+    from autograd_core import ops
+
+    rule = getattr(node, "rule", None)
+    if rule is not None and getattr(rule, "arity", None) == len(parent_names):
+        return tuple(rule.formulas(parent_names, out_name))
+    matrix = getattr(ops, "TENSOR_FORMULAS", {}).get(node.op)
+    if matrix is not None and len(matrix) >= len(parent_names):
+        return tuple(matrix[:len(parent_names)])
+    return ()
 
 
 def draw_graph(
@@ -434,61 +1119,161 @@ def draw_graph(
     collapse: Sequence[str] = (),
     legend: bool = True,
     op_nodes: Optional[bool] = None,
+    focus: Any = None,
+    edge_labels: bool = False,
+    roles: Optional[Mapping[Any, str]] = None,
+    labels: Optional[Mapping[Any, str]] = None,
+    show_constants: bool = False,
+    group_units: Optional[bool] = None,
+    theme: Union[str, Theme] = "light",
+    width: Union[str, float, None] = None,
+    size: Optional[str] = None,
+    max_nodes: Optional[int] = DEFAULT_MAX_NODES,
+    timeout: Optional[float] = DEFAULT_TIMEOUT_S,
 ) -> GradientGraph:
     """Draw the computation graph that ends in `root` (a `Value` or a `Tensor`).
 
     Each node is a record showing its label (or expression name), data and grad (``.4g``);
     a Tensor node also shows its shape and dtype, and its values when it has at most 6
     elements, else their min/mean/max. Each computed node is fed by a small op node.
+    Inputs, parameters and constants are drawn apart (the module docstring gives the rule).
 
-    `rankdir` is Graphviz's layout direction: "LR" (default), "RL", "TB" or "BT".
-    ``cluster=True`` groups the nodes of each module into a box, using parameter labels
-    such as ``layers.0.neurons.1.w.2`` (see `assign_modules`); ``collapse=("layers.0",)``
-    draws each named cluster as one box. `legend` adds a colour key under the graph.
-    `op_nodes`: draw each op as its own small node (True) or inside its node's record as
-    ``[op] name`` (False); by default, own nodes up to `LARGE_GRAPH_NODES` nodes, inside
-    the records above that, where separate op nodes would make the layout several times
-    slower.
+    Layout: `rankdir` is Graphviz's direction, "LR" (default), "RL", "TB" or "BT".
+    ``cluster=True`` groups the nodes of each module into a box, using parameter labels such
+    as ``layers.0.neurons.1.w.2`` (see `assign_modules`); ``collapse=("layers.0",)`` draws
+    each named cluster as one box. Without clusters, `group_units` keeps each hidden unit's
+    nodes together (`hidden_units`), so fewer edges cross: True, False, or None (default: on
+    up to `LARGE_GRAPH_NODES` nodes). `op_nodes`: draw each op as its own small node (True)
+    or inside its node's record as ``[op] name`` (False); by default own nodes up to
+    `LARGE_GRAPH_NODES` nodes, inside the records above that.
+
+    What is shown:
+
+    - ``focus=node`` (a node, or the label of exactly one node) dims every node and edge
+      that is not on a chain from `root` to `node`, the chains that dL/d(node) flows along;
+      the focused node gets a strong border. Nodes get the SVG classes ``chain``/``dimmed``.
+    - ``edge_labels=True`` writes on each edge parent -> op its local derivative, as the op's
+      declaration writes it and its value (``∂u5/∂w25 = x2 = 3.5``), and the contribution it
+      carries to dL/d(parent), upstream x local, from `autograd_core.trace_backward`.
+    - ``roles={node: "input" | "parameter" | "constant"}`` overrides the role of leaves (for
+      a module's parameters: ``dict.fromkeys(model.parameters(), "parameter")``).
+    - ``labels={node: "name"}`` draws a node under another name (in expressions too), e.g.
+      a weight as the question names it.
+    - constants are folded into the op that uses them (``1/u`` is one op node ``1/·`` with u
+      its only input); ``show_constants=True`` draws them as nodes.
+    - `legend` adds a key under the graph; `theme` is "light" (default), "dark" or "print"
+      (greyscale; kinds differ by shade and shape).
+
+    Size: ``width="16cm"`` (in, cm, mm, pt, px; or a number of inches) scales the whole
+    drawing to exactly that width, text included, for a slide or a paper column;
+    ``size="7.5,10"`` passes Graphviz's own size attribute instead (an upper bound).
+
+    Never hangs: a drawing whose layout would exceed `max_nodes` layout nodes (nodes plus the
+    bends of edges spanning several ranks, `layout_size`) is reduced (with `focus`, only the
+    chain and the inputs of its ops are drawn; a network with module labels is collapsed by
+    module) or refused with `GraphTooLargeError`, which says what to do, in well under a
+    second; ``max_nodes=None`` lifts the budget. Rendering it stops after `timeout` seconds
+    (None: no limit) with `viz.render.RenderTimeoutError`. ``graph.notes`` says what was
+    reduced.
 
     Returns a `GradientGraph` (a `graphviz.Digraph`) that renders with or without Graphviz's
-    ``dot`` executable: display it in Jupyter, or call `save_svg`, ``.pipe()``, ``.render()``.
+    ``dot`` executable: display it in Jupyter (SVG and PNG), or call `save`, ``.pipe()``,
+    ``.render()``.
     """
     check_rankdir(rankdir)
-    if not isinstance(cluster, bool):
-        raise TypeError(f"cluster must be True or False, got {cluster!r}")
-    if not isinstance(legend, bool):
-        raise TypeError(f"legend must be True or False, got {legend!r}")
-    if op_nodes is not None and not isinstance(op_nodes, bool):
-        raise TypeError(f"op_nodes must be True, False or None (automatic), got {op_nodes!r}")
+    for name, value in (("cluster", cluster), ("legend", legend), ("edge_labels", edge_labels),
+                        ("show_constants", show_constants)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {value!r}")
+    for name, value in (("op_nodes", op_nodes), ("group_units", group_units)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{name} must be True, False or None (automatic), got {value!r}")
     if isinstance(collapse, str) or not all(isinstance(c, str) for c in collapse):
         raise TypeError(f"collapse must be a sequence of cluster names such as ('layers.0',), "
                         f"got {collapse!r}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
+                                  or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None (no budget), got {max_nodes!r}")
+    timeout = check_timeout(timeout)
+    check_theme(theme)
+    if width is not None and size is not None:
+        raise ValueError("give width (an exact width, such as '16cm') or size (Graphviz's upper "
+                         "bound, such as '7.5,10'), not both")
+    if size is not None and (not isinstance(size, str)
+                             or not re.fullmatch(r"\s*\d*\.?\d+\s*(,\s*\d*\.?\d+\s*)?!?\s*", size)):
+        raise ValueError(f"size must be Graphviz's size attribute in inches, such as '7.5,10' or "
+                         f"'7.5,10!', got {size!r}")
+    graph_size = size
+    if width is not None:
+        # Exactly `width` wide: "!" scales up as well as down, and the height bound is loose.
+        graph_size = f"{parse_width(width):.4g},1000!"
     return build_digraph(root, rankdir=rankdir, cluster=cluster, collapse=tuple(collapse),
-                         legend=legend, op_nodes=op_nodes)
+                         legend=legend, op_nodes=op_nodes, focus=focus, edge_labels=edge_labels,
+                         roles=roles, labels=labels, show_constants=show_constants,
+                         group_units=group_units, theme=theme, size=graph_size,
+                         max_nodes=max_nodes, timeout=timeout)
 
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+SAVE_FORMATS = ("svg", "png", "pdf")
+
+
+def save(root_or_graph: Any, path: PathLike, *, dpi: Optional[float] = None,
+         timeout: Union[float, None, Literal["default"]] = "default", **draw_options: Any) -> pathlib.Path:
+    """Write a gradient graph to `path` as SVG, PNG or PDF, chosen by its suffix; return the path.
+
+    `root_or_graph` is a Value/Tensor root (drawn with ``draw_graph(root, **draw_options)``,
+    e.g. ``theme="print", width="16cm"``), a graph already drawn with `draw_graph`, or any
+    `graphviz` graph. `dpi` sets a PNG's resolution (96 by default; 300 for print). Rendered
+    by pygraphviz's bundled Graphviz (Graphviz's executable where pygraphviz is missing),
+    stopped after `timeout` seconds (default: the graph's own, 20 s).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+    target = pathlib.Path(path)
+    format = target.suffix.lower().lstrip(".")
+    if format not in SAVE_FORMATS:
+        raise ValueError(f"save writes .svg, .png or .pdf, chosen by the suffix; got {str(target)!r}")
+    dpi = check_dpi(dpi)
+    if dpi is not None and format not in RASTER_FORMATS:
+        raise ValueError(f"dpi applies to a .png; {format.upper()} is a vector format (use width=... "
+                         f"to set its size)")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {str(target)!r}: the folder "
+                                f"{str(target.parent)!r} does not exist")
+    if isinstance(root_or_graph, (graphviz.Graph, graphviz.Digraph, graphviz.Source)):
+        if draw_options:
+            raise TypeError(f"drawing options ({', '.join(sorted(draw_options))}) apply to a root; "
+                            f"this graph is drawn already")
+        source, engine = root_or_graph.source, root_or_graph.engine
+        own_timeout = getattr(root_or_graph, "timeout", DEFAULT_TIMEOUT_S)
+    else:
+        drawn = draw_graph(root_or_graph, **draw_options)
+        source, engine, own_timeout = drawn.source, "dot", drawn.timeout
+    limit = own_timeout if timeout == "default" else check_timeout(timeout)
+    results, _ = render_jobs(source, [(format, dpi)], engine, prefer="pygraphviz", timeout=limit)
+    target.write_bytes(next(iter(results.values())))
+    return target
 
 
 def save_svg(root_or_graph: Any, path: PathLike) -> pathlib.Path:
     """Write the gradient graph of `root_or_graph` (a Value/Tensor root, or a graph already
     drawn with `draw_graph` or any `graphviz` graph) to `path` as SVG; return the path.
 
-    Renders with Graphviz's ``dot`` when it is on PATH, else with pygraphviz; raises
-    `viz.render.RendererUnavailableError`, naming both fixes, when neither is available.
+    `save` is the general form (SVG, PNG, PDF and the drawing options). Raises
+    `viz.render.RendererUnavailableError`, naming both fixes, when no renderer is available.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
     target = pathlib.Path(path)
     if target.suffix.lower() != ".svg":
         raise ValueError(f"save_svg writes SVG, so the path must end in .svg; got {str(target)!r}")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {str(target)!r}: the folder "
-                                f"{str(target.parent)!r} does not exist")
-    if isinstance(root_or_graph, (graphviz.Graph, graphviz.Digraph, graphviz.Source)):
-        source, engine = root_or_graph.source, root_or_graph.engine
-    else:
-        source, engine = draw_graph(root_or_graph).source, "dot"
-    svg, _ = render_source(source, "svg", engine)
-    target.write_bytes(svg)
-    return target
+    return save(root_or_graph, target)
+
+
+__all__ = [
+    "draw_graph", "save", "save_svg", "build_digraph", "GraphTooLargeError", "Theme", "THEMES",
+    "leaf_role", "hidden_units", "layout_size", "DEFAULT_MAX_NODES", "LARGE_GRAPH_NODES",
+]
+
