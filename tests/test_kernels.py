@@ -768,6 +768,62 @@ def test_read_only_package_and_home_fall_back_to_a_temporary_cache(tmp_path):
     assert list(Path(report["cache_dir"]).rglob("*.nbi"))
 
 
+def test_no_writable_directory_at_all_falls_back_to_numpy_with_one_warning(tmp_path):
+    # The package, HOME and TMPDIR read-only. The system's own temp dirs (/tmp) cannot be made
+    # read-only from a test, so tempfile's candidate list is cut down to TMPDIR and the
+    # (read-only) working directory: then tempfile finds "No usable temporary directory",
+    # which used to escape from the first Numba-sized op as FileNotFoundError.
+    site = tmp_path / "site"
+    package = site / "autograd_core"
+    shutil.copytree(REPO / "autograd_core", package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    home, scratch = tmp_path / "home", tmp_path / "scratch"
+    home.mkdir()
+    scratch.mkdir()
+    for directory in (site, home, scratch):
+        _make_read_only(directory)
+    try:
+        result = run_python(textwrap.dedent(DROP_ROOT_FILE_PRIVILEGES) + textwrap.dedent("""
+            import json, os, tempfile, warnings
+            tempfile.tempdir = None
+            tempfile._candidate_tempdir_list = lambda: [os.environ["TMPDIR"], os.getcwd()]
+            try:
+                tempfile.gettempdir()
+                raise SystemExit("a temporary directory is usable")
+            except FileNotFoundError:
+                pass
+            import numpy as np
+            import autograd_core.kernels as K
+            from autograd_core import Tensor
+            x = np.linspace(-1.0, 1.0, 10_000)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with K.kernel_mode("serial"):
+                    relu = K.activation_forward("relu", x)
+                    soft = K.softmax(x.reshape(100, 100), 1)
+                t = Tensor(x, requires_grad=True)
+                t.sigmoid().sum().backward()  # auto mode: Numba-sized
+            print(json.dumps({
+                "relu_ok": bool(np.array_equal(relu, np.maximum(x, 0))),
+                "soft_ok": bool(np.allclose(soft.sum(axis=1), 1.0)),
+                "grad_ok": bool(np.allclose(t.grad, 1 / (1 + np.exp(-x)) * (1 - 1 / (1 + np.exp(-x))))),
+                "warnings": [str(w.message) for w in caught],
+                "kernels_file": K.__file__}))
+        """), env={"PYTHONPATH": str(site), "HOME": str(home), "TMPDIR": str(scratch),
+                  "NUMBA_CACHE_DIR": None, "XDG_CACHE_HOME": None,
+                  "NUMBA_CACHE_LOCATOR_CLASSES": None, "CHAINRULE_NUMBA": None},
+            cwd=home)
+    finally:
+        for directory in (site, home, scratch):
+            _make_writable(directory)
+    report = json.loads(result.stdout)
+    assert report["kernels_file"].startswith(str(site))
+    assert report["relu_ok"] and report["soft_ok"] and report["grad_ok"]
+    assert len(report["warnings"]) == 1, report["warnings"]
+    assert "NUMBA_CACHE_DIR" in report["warnings"][0]
+    assert "numpy" in report["warnings"][0]
+
+
 def test_cache_dir_left_alone_when_numba_can_cache_or_the_user_chose(monkeypatch, tmp_path):
     source = str(REPO / "autograd_core" / "kernels" / "compiled.py")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))

@@ -20,6 +20,7 @@ Why the numbers are what they are:
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 
 from autograd_core.kernels.switch import get_kernel_mode
@@ -48,6 +49,8 @@ THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
 DEFAULT_THRESHOLDS: tuple[int | None, int | None] = (4096, None)
 
 _compiled: ModuleType | None = None
+# Set (to the reason) when the kernels cannot be loaded on this machine: every route is numpy.
+_unavailable: str | None = None
 
 
 def compiled_kernels() -> ModuleType:
@@ -55,7 +58,9 @@ def compiled_kernels() -> ModuleType:
 
     Importing it compiles nothing: each kernel compiles, or loads from the disk cache, the
     first time it is called with a given dtype. The cache location is settled first,
-    because Numba refuses to even decorate a cached function it has nowhere to store."""
+    because Numba refuses to even decorate a cached function it has nowhere to store.
+    Raises `numba_cache.NoCacheDirectory` where there is no writable directory for it
+    (`route` checks `kernels_available` first, so the kernel functions never see that)."""
     global _compiled
     if _compiled is None:
         from autograd_core.kernels import numba_cache
@@ -63,6 +68,26 @@ def compiled_kernels() -> ModuleType:
         from autograd_core.kernels import compiled
         _compiled = compiled
     return _compiled
+
+
+def kernels_available() -> bool:
+    """Whether the Numba kernels can run here (loading them on first call). Where no
+    directory is writable for Numba's cache, warns once, saying how to enable them, and
+    returns False from then on: the numpy references compute the same results."""
+    global _unavailable
+    if _compiled is not None:
+        return True
+    if _unavailable is not None:
+        return False
+    from autograd_core.kernels import numba_cache
+    try:
+        compiled_kernels()
+    except numba_cache.NoCacheDirectory as error:
+        _unavailable = str(error)
+        warnings.warn(f"chainrule runs its numpy references instead of the Numba kernels: "
+                      f"{error}", RuntimeWarning, stacklevel=4)
+        return False
+    return True
 
 
 def thread_count() -> int:
@@ -73,13 +98,21 @@ def thread_count() -> int:
 
 def route(family: str, size: int) -> str:
     """Which implementation handles `size` elements of kernel `family`: "numpy", "serial" or
-    "parallel", from the current mode and the family's measured thresholds."""
+    "parallel", from this thread's mode and the family's measured thresholds; "numpy" in
+    every mode where the kernels cannot be loaded (see `kernels_available`)."""
     mode = get_kernel_mode()
-    if mode != "auto":
-        return mode
-    serial_from, parallel_from = THRESHOLDS.get(family, DEFAULT_THRESHOLDS)
-    if parallel_from is not None and size >= parallel_from and thread_count() > 1:
-        return "parallel"
-    if serial_from is not None and size >= serial_from:
-        return "serial"
-    return "numpy"
+    if mode == "auto":
+        serial_from, parallel_from = THRESHOLDS.get(family, DEFAULT_THRESHOLDS)
+        if serial_from is None or size < serial_from:
+            if parallel_from is None or size < parallel_from:
+                return "numpy"  # small arrays never load Numba
+        if not (_compiled is not None or kernels_available()):
+            return "numpy"
+        if parallel_from is not None and size >= parallel_from and thread_count() > 1:
+            return "parallel"
+        if serial_from is not None and size >= serial_from:
+            return "serial"
+        return "numpy"
+    if mode != "numpy" and _compiled is None and not kernels_available():
+        return "numpy"
+    return mode

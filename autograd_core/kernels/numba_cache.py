@@ -6,6 +6,9 @@ site-packages and a read-only or missing HOME, as in some containers) decorating
 raises "cannot cache function ...: no locator available". We detect that case up front and
 point `NUMBA_CACHE_DIR` at a private directory under the system temp dir. A user's own
 `NUMBA_CACHE_DIR` (or custom locator list) always wins: we only act when neither is set.
+
+When not even a temp dir is writable, `NoCacheDirectory` says so and how to fix it; the
+dispatcher then runs the numpy references instead of the kernels (with one warning).
 """
 
 from __future__ import annotations
@@ -48,6 +51,15 @@ def _writable(directory: str) -> bool:
     return True
 
 
+class NoCacheDirectory(OSError):
+    """No directory where Numba could keep its compiled kernels: the package's, HOME's and
+    every temp dir are read-only (or missing)."""
+
+
+HOW_TO_ENABLE = ("to use the Numba kernels, point the environment variable NUMBA_CACHE_DIR "
+                 "at a writable directory before the first tensor operation")
+
+
 def private_temp_cache_dir() -> str:
     """A per-user cache directory in the temp dir, reused across processes.
 
@@ -71,13 +83,19 @@ def ensure_numba_cache_dir(source_file: str) -> str | None:
     """Redirect Numba's cache to a temp dir if it could not cache `source_file` otherwise.
 
     Must run before the kernels module is imported (decorating raises, not compiling).
-    Returns the directory chosen, or None when nothing had to change.
+    Returns the directory chosen, or None when nothing had to change; raises
+    `NoCacheDirectory` when there is no writable directory at all.
     """
     if os.environ.get(CACHE_DIR_VARIABLE) or os.environ.get(LOCATOR_VARIABLE):
         return None
     if numba_can_cache(source_file):
         return None
-    directory = private_temp_cache_dir()
+    try:
+        directory = private_temp_cache_dir()
+    except OSError as error:  # gettempdir's FileNotFoundError, mkdtemp's PermissionError
+        raise NoCacheDirectory(f"Numba cannot cache the kernels of {source_file}: neither its "
+                               f"folder, nor HOME, nor a temporary directory is writable "
+                               f"({error}); {HOW_TO_ENABLE}") from None
     os.environ[CACHE_DIR_VARIABLE] = directory
     # numba.core.config read the environment when numba was imported (numba_can_cache did
     # that); set the live value too, since the locators consult config.CACHE_DIR.
