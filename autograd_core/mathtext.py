@@ -63,7 +63,8 @@ class Call:
 
 @dataclass(frozen=True)
 class Bin:
-    """A binary operation: one of ``+ - * / · ⊙ > < >= <= = +=``."""
+    """A binary operation: one of ``+ - * / · ⊙ > < >= <= = +=``, or ``÷``: a/b written
+    inline rather than as a fraction."""
 
     op: str
     left: "Math"
@@ -167,10 +168,11 @@ class Row:
 Math = Union[Num, Sym, Text, Call, Bin, Neg, Pow, Transpose, Paren, Iverson, Index, Cases,
              Partial, SumOver, Matrix, Summary, Row]
 
+# ÷ is a division written inline, a/b (inside a node's name, where a fraction would be tall).
 _BINARY_PRECEDENCE = {"=": RELATION, "+=": RELATION, ">": COMPARISON, "<": COMPARISON,
                       ">=": COMPARISON, "<=": COMPARISON, "+": ADDITIVE, "-": ADDITIVE,
                       "*": MULTIPLICATIVE, "/": MULTIPLICATIVE, "·": MULTIPLICATIVE,
-                      "⊙": MULTIPLICATIVE}
+                      "⊙": MULTIPLICATIVE, "÷": MULTIPLICATIVE}
 
 
 def precedence(node: Math) -> int:
@@ -469,7 +471,7 @@ def _bare(node: Math) -> Math:
 
 # -- LaTeX ---------------------------------------------------------------------------------------
 
-_LATEX_OPS = {"*": "\\cdot ", "·": "\\cdot ", "⊙": "\\odot ", ">=": "\\geq ", "<=": "\\leq ",
+_LATEX_OPS = {"*": "\\cdot ", "·": "\\cdot ", "⊙": "\\odot ", "÷": "/", ">=": "\\geq ", "<=": "\\leq ",
               "+=": "\\;{+}{=}\\;", "+": "+", "-": "-", ">": ">", "<": "<", "=": "="}
 
 
@@ -601,7 +603,7 @@ def to_latex(node: Math) -> str:
 
 # -- MathML --------------------------------------------------------------------------------------
 
-_MATHML_OPS = {"*": "·", "·": "·", "⊙": "⊙", ">=": "≥", "<=": "≤", "-": "−", "+": "+",
+_MATHML_OPS = {"*": "·", "·": "·", "⊙": "⊙", "÷": "/", ">=": "≥", "<=": "≤", "-": "−", "+": "+",
                ">": "&gt;", "<": "&lt;", "=": "=", "+=": "+="}
 
 

@@ -71,7 +71,9 @@ def rule_of(node: Any) -> Union[ops.Op, str]:
 
 
 _INFIX = {"+", "-", "*", "/", "**", "max", "@"}
-_MATH_INFIX = {"@": "·"}  # how an infix op's name is written as math (matmul: a product)
+# How an infix op is written in a name as math: matmul as a product, a division inline (a
+# name is often a derivative's denominator, where a fraction would be tall).
+_MATH_INFIX = {"@": "·", "/": "÷"}
 _MAX_NAME = 24
 
 

@@ -282,3 +282,13 @@ def test_a_superscript_never_touches_a_fraction():
         r"\left(\frac{\partial L}{\partial h}\right)^{\top}\cdot x"
     assert to_latex(parse_formula("(1/u)^2")) == r"\left(\frac{1}{u}\right)^{2}"
     assert to_latex(parse_formula("-x^2")) == "-x^{2}"  # -(x^2), as Python reads it
+
+
+def test_a_quotient_inside_a_name_is_written_inline():
+    """A name is often a derivative's denominator, where a fraction would be tall."""
+    v3, v4 = Value(0.5, "v3"), Value(2.0, "v4")
+    out = v3 / v4 + v3
+    out.label = "F"
+    first = trace_backward(out)[0]
+    assert first.latex().split(r" \\ ")[1].startswith(
+        r"&\frac{\partial F}{\partial (v_{3}/v_{4})} = \frac{\partial F}{\partial F}\cdot 1")

@@ -105,6 +105,11 @@ def active_record(browser) -> str:
     return nodes[0].get_attribute("data-n")
 
 
+def active_edges(browser) -> set[tuple[str, str]]:
+    return {(e.get_attribute("data-t"), e.get_attribute("data-h"))
+            for e in browser.find_elements(By.CSS_SELECTOR, "g.edge.active")}
+
+
 def grad_lines(browser, ids: dict[str, str]) -> dict[str, str]:
     """The grad line (last text) of each named node's record, as drawn now."""
     texts = browser.execute_script(
@@ -137,6 +142,10 @@ def test_clicking_next_k_times_shows_step_k(browser, player, k):
     assert header == (stepper.text(0) if k == 0 else stepper[k].header())
     if k:
         assert active_record(browser) == f"n{order.index(stepper[k].node)}"
+        # The edges lit are those the step's gradient runs along: op -> node, parents -> op.
+        node = f"n{order.index(stepper[k].node)}"
+        parents = {f"n{order.index(p.parent)}" for p in stepper[k].parents}
+        assert active_edges(browser) == {(f"{node}_op", node)} | {(p, f"{node}_op") for p in parents}
         # The step's formulas are typeset: MathML with a real size, holding the step's numbers.
         maths = browser.find_elements(By.CSS_SELECTOR, ".cr-math math")
         assert len(maths) == len(stepper[k].lines())

@@ -278,8 +278,9 @@ def test_player_is_one_drawing_and_the_steps_as_data(tmp_path, w52_stepper):
     assert len(data["steps"]) == 28 and data["initial"] == "grad ?"
     assert data["steps"][0][:2] == [-1, stepper.text(0)]
     for k in range(1, 28):
-        active, header, formulas, _ = data["steps"][k]
+        active, header, formulas, _, receivers = data["steps"][k]
         assert active == order.index(stepper[k].node)
+        assert receivers == sorted({order.index(p.parent) for p in stepper[k].parents})
         assert header == stepper[k].header()
         assert formulas == stepper[k].mathml() and formulas.count("<math") == len(stepper[k].lines())
     # After the last step every named node shows the gradient PyTorch computes.

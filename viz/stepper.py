@@ -178,13 +178,17 @@ class Stepper:
             texts[id(node)] = self._grad_text(node, k).center(width)
         active = self.steps[k - 1].node if k > 0 else None
         overlay = StepOverlay(grad_texts=texts, active=active)
-        single = self.focus is not None and not isinstance(self.focus, (list, tuple, set, frozenset))
-        if single and "focus" in _DRAWING_OPTIONS:  # the drawing dims off-chain nodes itself
+        if self._drawing_focus():  # the drawing dims off-chain nodes itself
             return build_digraph(self.root, rankdir=self.rankdir, overlay=overlay, focus=self.focus)
         graph = build_digraph(self.root, rankdir=self.rankdir, overlay=overlay)
         if self._on_chain is not None:
             _dim_in_source(graph, self._dimmed_ids())
         return graph
+
+    def _drawing_focus(self) -> bool:
+        """Whether `build_digraph` draws the focus itself: it takes ``focus=`` (one node)."""
+        return (self.focus is not None and "focus" in _DRAWING_OPTIONS
+                and not isinstance(self.focus, (list, tuple, set, frozenset)))
 
     def _dimmed_ids(self) -> set[str]:
         """The drawing's ids (``nK``) of the nodes off the focused chain(s)."""
@@ -198,15 +202,17 @@ class Stepper:
     def player_data(self) -> dict[str, Any]:
         """The per-step state the player's script applies to its drawing, as JSON-ready data.
 
-        ``steps[k]`` (k = 0 the forward pass) is ``[active, header, formulas, changes]``:
-        the position K of the active node (drawn as ``nK``; -1 for none), the step's first
-        line, its formulas as MathML, and ``[[K, grad text], ...]`` for each node whose grad
-        line changes at that step. ``initial`` is every grad line before step 1.
+        ``steps[k]`` (k = 0 the forward pass) is ``[active, header, formulas, changes,
+        receivers]``: the position K of the active node (drawn as ``nK``; -1 for none), the
+        step's first line, its formulas as MathML, ``[[K, grad text], ...]`` for each node
+        whose grad line changes at that step, and the positions of the parents the step sends
+        a gradient to (their edges to the active node are highlighted). ``initial`` is every
+        grad line before step 1.
         """
         order = topological_order(self.root)
         position = {id(node): i for i, node in enumerate(order)}
         n = len(self.steps)
-        steps: list[list[Any]] = [[-1, FORWARD_TEXT, "", []]]
+        steps: list[list[Any]] = [[-1, FORWARD_TEXT, "", [], []]]
         changes: dict[int, list[list[Any]]] = {k: [] for k in range(1, n + 1)}
         for node in order:
             if self._on_chain is not None and id(node) not in self._on_chain:
@@ -218,8 +224,10 @@ class Stepper:
             if not entries and n > 0:
                 changes[n].append([position[id(node)], grad_text([], n, n)])
         for step in self.steps:
+            receivers = sorted({position[id(p.parent)] for p in step.parents
+                                if p.contribution is not None})
             steps.append([position[id(step.node)], step.header(), step.mathml(),
-                          changes[step.index]])
+                          changes[step.index], receivers])
         return {"initial": UNKNOWN_GRAD, "steps": steps, "focus": self._on_chain is not None}
 
     def player_svg(self) -> str:
@@ -236,11 +244,16 @@ class Stepper:
             # The box is sized for the widest text the line takes; the script swaps the text.
             widest[id(node)] = f" {max(sorted(self._grad_options(node)), key=width)} "
             final[f"n{position}"] = self._grad_text(node, n)
+        options: dict[str, Any] = {"font": SANS_FONT} if sans else {}
+        dimmed = self._dimmed_ids()
+        if self._drawing_focus():
+            # The drawing dims the rest itself, and on a graph too large to draw whole it
+            # keeps only the chains to the focus.
+            options["focus"], dimmed = self.focus, set()
         graph = build_digraph(self.root, rankdir=self.rankdir,
-                              overlay=StepOverlay(grad_texts=widest, active=None),
-                              **({"font": SANS_FONT} if sans else {}))
+                              overlay=StepOverlay(grad_texts=widest, active=None), **options)
         svg = graph.pipe(format="svg")
-        return prepare_svg(svg.decode("utf-8"), final, self._dimmed_ids())
+        return prepare_svg(svg.decode("utf-8"), final, dimmed)
 
     def player_html(self, *, standalone: bool = True) -> str:
         """The player: one drawing, the steps as data, controls (buttons, slider, keys, a list
@@ -550,11 +563,17 @@ _SCRIPT = r"""
       var active = steps[k][0];
       if (active >= 0) {
         var id = "n" + active;
+        var receivers = {};
+        steps[k][4].forEach(function (parent) {
+          receivers["n" + parent] = true;
+          light(nodes["n" + parent], "cr-received");
+        });
         light(nodes[id], "active");
         light(nodes[id + "_op"], "active");
-        (into[id] || []).concat(into[id + "_op"] || []).forEach(function (edge) { light(edge, "active"); });
-        steps[k][3].forEach(function (change) {
-          if (change[0] !== active) { light(nodes["n" + change[0]], "cr-received"); }
+        // The edges that carry this step's gradient: op -> node, and each receiving parent's.
+        (into[id] || []).concat(into[id + "_op"] || []).forEach(function (edge) {
+          var tail = edge.getAttribute("data-t").replace(/_op$/, "");
+          if (tail === id || receivers[tail]) { light(edge, "active"); }
         });
       }
       if (current >= 0 && entries[current]) { entries[current].classList.remove("cr-current"); }
