@@ -31,7 +31,7 @@ import numpy as np
 from autograd_core import ops
 from autograd_core.grad_mode import GRAD_MODE, enable_grad
 from autograd_core.graph import backpropagate, leaf_lock
-from autograd_core.value import Value
+from autograd_core.value import Value, too_large_for_float
 
 # dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
 BackwardFunction = Callable[[np.ndarray], Sequence[Optional[np.ndarray]]]
@@ -72,6 +72,12 @@ def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.
         raw = np.asarray(data)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{what} must be a rectangular array of numbers: {error}") from None
+    if raw.dtype.kind == "O" and raw.size and all(_is_real_number(item) for item in raw.flat):
+        # Python ints beyond int64 (numpy keeps them as objects): read as floats if they fit
+        for item in raw.flat:
+            if isinstance(item, numbers.Integral):
+                too_large_for_float(item, what)
+        return np.array(raw.astype(np.float64), dtype=dtype)
     if raw.dtype.kind not in "biuf":
         if raw.dtype.kind == "O" and any(isinstance(item, Value) for item in raw.flat):
             got = "" if isinstance(data, Value) else f"{type(data).__name__} holding a "
@@ -80,6 +86,10 @@ def to_array(data: ArrayLike, dtype: np.dtype, what: str = "Tensor data") -> np.
         raise TypeError(f"{what} must be real numbers, got {type(data).__name__} "
                         f"of dtype {raw.dtype}{hint}")
     return np.array(raw, dtype=dtype)
+
+
+def _is_real_number(item: Any) -> bool:
+    return isinstance(item, numbers.Real) and not isinstance(item, (Value, Tensor))
 
 
 _VALUE_MIXED_WITH_TENSOR = (

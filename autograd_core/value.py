@@ -27,7 +27,21 @@ Operand = Union["Value", int, float]
 def _check_number(data: object, what: str) -> float:
     if isinstance(data, bool) or not isinstance(data, numbers.Real):
         raise TypeError(f"{what} must be an int or a float, got {type(data).__name__}: {data!r}")
+    if isinstance(data, numbers.Integral):
+        too_large_for_float(data, what)
     return float(data)
+
+
+def too_large_for_float(number: numbers.Integral, what: str) -> None:
+    """OverflowError naming `number` (shortened) if the int does not fit in a float64."""
+    try:
+        float(number)
+    except OverflowError:
+        digits = str(abs(int(number)))
+        shown = digits if len(digits) <= 20 else f"{digits[:10]}...{digits[-3:]}"
+        sign = "-" if number < 0 else ""
+        raise OverflowError(f"{what}: the int {sign}{shown} ({len(digits)} digits) is too large "
+                            f"for a float (the largest is about 1.8e308)") from None
 
 
 def _named(node: "Value") -> str:

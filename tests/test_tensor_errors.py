@@ -30,6 +30,29 @@ def test_a_list_of_tensors_points_to_stack():
         Tensor([[1.0], [Tensor(2.0)]])
 
 
+@pytest.mark.parametrize("data", [[10**400], 10**400, [[1.0, -(10**400)]]],
+                         ids=["list", "int", "nested negative"])
+def test_an_int_too_large_for_a_float_says_so(data):
+    # numpy keeps such an int as an object, which used to read "got list of dtype object"
+    with pytest.raises(OverflowError, match=r"Tensor data: the int -?1000\S* \(401 digits\) is too "
+                                            "large for a float"):
+        Tensor(data)
+
+
+def test_ints_beyond_int64_but_within_float_range_are_read_as_floats():
+    # numpy keeps 2**70 as an object too; torch.tensor([2**70], dtype=torch.float64) reads it
+    for dtype in (np.float64, np.float32):
+        t = Tensor([[1, 2**70]], dtype=dtype)
+        expected = torch.tensor([[1, 2**70]], dtype=torch.float64).numpy().astype(dtype)
+        assert t.dtype == dtype and np.array_equal(t.data, expected)
+    assert Tensor(2**70).item() == float(2**70)
+
+
+def test_value_of_an_int_too_large_for_a_float_says_so():
+    with pytest.raises(OverflowError, match="Value data: the int 1000.* is too large for a float"):
+        Value(10**400)
+
+
 def test_ragged_lists_are_rejected():
     with pytest.raises(ValueError, match="rectangular"):
         Tensor([[1.0, 2.0], [3.0]])
