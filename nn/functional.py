@@ -230,10 +230,21 @@ def _bce_derivative(h: np.ndarray, t: np.ndarray, out: np.ndarray) -> tuple[np.n
         return (h - t) / np.maximum((1 - h) * h, BCE_EPSILON), -np.log(h / (1 - h))
 
 
+_bce_derivative_on_numbers = _numpy_formula("binary_cross_entropy", _bce_derivative)
+
+
+def _bce_derivative_anywhere(h: Any, t: Any, out: Any) -> tuple[Any, Any]:
+    """`_bce_derivative` on floats and arrays; on Values and Tensors (a backward with
+    create_graph) the same formula as graph operations, so BCE differentiates twice."""
+    if data_of(h) is h and data_of(t) is t:
+        return _bce_derivative_on_numbers(h, t, out)
+    return ((h - t) / ops.maximum((1 - h) * h, BCE_EPSILON), -ops.log(h / (1 - h)))
+
+
 BINARY_CROSS_ENTROPY = PointwiseLoss(_loss_op(
     "binary_cross_entropy",
     value=_numpy_formula("binary_cross_entropy", _bce_value),
-    derivative=_numpy_formula("binary_cross_entropy", _bce_derivative),
+    derivative=_bce_derivative_anywhere,
     formula=("({a}-{b})/max({a}*(1-{a}),eps)", "-logit({a})")),
     check=_check_probabilities)
 
