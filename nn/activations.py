@@ -6,12 +6,13 @@ import math
 import re
 from typing import Callable, Optional, Sequence
 
+from autograd_core import ops
 from autograd_core.value import Value
 
 ScalarActivation = Callable[[Value], Value]
 
 # PyTorch's default slope, and Value.leaky_relu's; the lecture's max(0.1x, x) is Value.leaky_relu(0.1).
-LEAKY_RELU_SLOPE = 0.01
+LEAKY_RELU_SLOPE = ops.LEAKY_RELU.parameters["negative_slope"]
 
 
 def identity(x: Value) -> Value:
@@ -19,29 +20,23 @@ def identity(x: Value) -> Value:
     return x
 
 
-def leaky_relu(x: Value) -> Value:
-    """out = x if x > 0 else 0.01*x.   dL/dx = dL/dout * (1 if x > 0 else 0.01)."""
-    return x.leaky_relu(LEAKY_RELU_SLOPE)
+def activation_ops() -> dict[str, ops.Op]:
+    """Every activation an nn module can use, by name: the declared activations of
+    `autograd_core.ops` and any other one-input op declared with `define_op` (so an activation
+    a user declares is usable by name at once: ``MLP(2, [4, 1], activation="softplus")``)."""
+    table = dict(ops.ACTIVATIONS)
+    table.update({name: op for name, op in ops.OPS.items()
+                  if op.arity == 1 and name.isidentifier() and name not in ("neg", "exp", "log")})
+    return table
 
 
-def elu(x: Value) -> Value:
-    """out = x if x > 0 else e^x - 1.   dL/dx = dL/dout * (1 if x > 0 else e^x)."""
-    return x.elu(1.0)
+def activation_names() -> tuple[str, ...]:
+    """The names `parse_activation` accepts: "identity" and the one-input ops of the table."""
+    return ("identity", *activation_ops())
 
 
-SCALAR_ACTIVATIONS: dict[str, ScalarActivation] = {
-    "identity": identity,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "leaky_relu": leaky_relu,
-    "elu": elu,
-}
-
-
-# The activations that take a parameter, written as a call: "leaky_relu(0.1)" is the lecture's
+# An activation with a parameter is written as a call: "leaky_relu(0.1)" is the lecture's
 # max(0.1x, x), "elu(0.5)" an ELU with alpha 0.5. The bare name uses the default.
-PARAMETRIZED_ACTIVATIONS = ("leaky_relu", "elu")
 _CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")
 
 
@@ -49,8 +44,8 @@ def parse_activation(name: str, valid: Sequence[str]) -> tuple[str, Optional[flo
     """Split an activation name into (base name, parameter or None), checking both.
 
     ``"tanh"`` -> ("tanh", None); ``"leaky_relu(0.1)"`` -> ("leaky_relu", 0.1). The base
-    name must be one of `valid`; only leaky_relu (its negative slope) and elu (its alpha)
-    take a parameter, which must be a finite number.
+    name must be one of `valid`; only an op declared with a parameter (leaky_relu's negative
+    slope, elu's alpha) takes one, which must be a finite number.
     """
     if not isinstance(name, str):
         raise TypeError(f"activation must be a name (str), got {type(name).__name__}: {name!r}")
@@ -61,7 +56,8 @@ def parse_activation(name: str, valid: Sequence[str]) -> tuple[str, Optional[flo
                          f"(with a parameter: leaky_relu(0.1), elu(0.5))")
     if argument is None:
         return base, None
-    if base not in PARAMETRIZED_ACTIVATIONS:
+    op = activation_ops().get(base)
+    if op is None or not op.parameters:
         raise ValueError(f"activation {base!r} takes no parameter, got {name!r}")
     try:
         parameter = float(argument)
@@ -73,15 +69,29 @@ def parse_activation(name: str, valid: Sequence[str]) -> tuple[str, Optional[flo
 
 
 def scalar_activation(name: str) -> ScalarActivation:
-    """The function on Values called `name` (e.g. "tanh", "leaky_relu(0.1)"); a ValueError
-    lists the valid names otherwise."""
-    base, parameter = parse_activation(name, tuple(SCALAR_ACTIVATIONS))
-    if parameter is None:
-        return SCALAR_ACTIVATIONS[base]
-    if base == "leaky_relu":
-        return lambda x: x.leaky_relu(parameter)
-    return lambda x: x.elu(parameter)
+    """The function on Values called `name` (e.g. "tanh", "leaky_relu(0.1)"): the declared op,
+    one graph node per call; a ValueError lists the valid names otherwise."""
+    base, parameter = parse_activation(name, activation_names())
+    if base == "identity":
+        return identity
+    op = activation_ops()[base]
+    if parameter is not None:
+        op = op.bind(**{next(iter(op.parameters)): parameter})
+    elif op.parameters:
+        op = op.bind()
+    return op
+
+
+def bound_activation(name: str) -> ops.Op | None:
+    """The declared op of an activation name, its parameter bound (None for "identity")."""
+    activation = scalar_activation(name)
+    return None if activation is identity else activation
+
+
+# The scalar activations by name (for listing them; modules look names up in the op table).
+SCALAR_ACTIVATIONS: dict[str, ScalarActivation] = {
+    name: scalar_activation(name) for name in ("identity", *ops.ACTIVATIONS)}
 
 
 __all__ = ["SCALAR_ACTIVATIONS", "LEAKY_RELU_SLOPE", "ScalarActivation", "scalar_activation",
-           "parse_activation", "identity", "leaky_relu", "elu"]
+           "parse_activation", "identity", "activation_ops", "activation_names", "bound_activation"]

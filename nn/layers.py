@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from autograd_core.tensor import Tensor, float_dtype
-from nn.activations import parse_activation
+from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
 from nn.module import Module
 
 Seed = Union[int, np.random.Generator, None]
@@ -198,63 +198,97 @@ class Identity(TensorModule):
         return "Identity()"
 
 
-class ReLU(TensorModule):
-    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
+class Activation(TensorModule):
+    """An elementwise activation from the op table, as a module: ``Activation("tanh")``,
+    ``Activation("leaky_relu", 0.1)``, or any one-input op declared with `define_op`.
+
+    out = f(x) elementwise; dL/dx = dL/dout * f'(x), the op's declared derivative.
+    """
+
+    def __init__(self, name: str, parameter: Optional[float] = None) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"Activation name must be a str, got {type(name).__name__}: {name!r}")
+        spelled = name if parameter is None else f"{name}({_real(parameter, f'{name} parameter')!r})"
+        self._op = bound_activation(spelled)
+        if self._op is None:
+            raise ValueError("Activation('identity') adds nothing: use Identity()")
+        self.name, self.parameter = name, None if parameter is None else float(parameter)
 
     def forward(self, x: TensorLike) -> Tensor:
-        """Elementwise ReLU."""
-        return as_tensor(x, np.dtype(np.float64), "ReLU").relu()
+        """The activation, elementwise."""
+        return self._op(as_tensor(x, np.dtype(np.float64), repr(self)))
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"name": self.name, "parameter": self.parameter}
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r}" + ("" if self.parameter is None else f", {self.parameter:g}") + ")"
+
+
+class ReLU(Activation):
+    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
+
+    def __init__(self) -> None:
+        super().__init__("relu")
+
+    def config(self) -> dict[str, Any]:
+        return {}
 
     def __repr__(self) -> str:
         return "ReLU()"
 
 
-class Tanh(TensorModule):
+class Tanh(Activation):
     """out = tanh x.   dL/dx = dL/dout * (1 - out^2)."""
 
-    def forward(self, x: TensorLike) -> Tensor:
-        """Elementwise tanh."""
-        return as_tensor(x, np.dtype(np.float64), "Tanh").tanh()
+    def __init__(self) -> None:
+        super().__init__("tanh")
+
+    def config(self) -> dict[str, Any]:
+        return {}
 
     def __repr__(self) -> str:
         return "Tanh()"
 
 
-class Sigmoid(TensorModule):
+class Sigmoid(Activation):
     """out = 1 / (1 + e^-x).   dL/dx = dL/dout * out * (1 - out)."""
 
-    def forward(self, x: TensorLike) -> Tensor:
-        """Elementwise logistic sigmoid."""
-        return as_tensor(x, np.dtype(np.float64), "Sigmoid").sigmoid()
+    def __init__(self) -> None:
+        super().__init__("sigmoid")
+
+    def config(self) -> dict[str, Any]:
+        return {}
 
     def __repr__(self) -> str:
         return "Sigmoid()"
 
 
-class LeakyReLU(TensorModule):
+class LeakyReLU(Activation):
     """out = x if x > 0 else s*x.   dL/dx = dL/dout * (1 if x > 0 else s); s defaults to 0.01
     as in PyTorch (the lecture's max(0.1x, x) is ``LeakyReLU(0.1)``)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = LEAKY_RELU_SLOPE) -> None:
         self.negative_slope = _real(negative_slope, "LeakyReLU negative_slope")
+        super().__init__("leaky_relu", self.negative_slope)
 
-    def forward(self, x: TensorLike) -> Tensor:
-        """Elementwise leaky ReLU."""
-        return as_tensor(x, np.dtype(np.float64), "LeakyReLU").leaky_relu(self.negative_slope)
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
 
     def __repr__(self) -> str:
         return f"LeakyReLU(negative_slope={self.negative_slope:g})"
 
 
-class ELU(TensorModule):
+class ELU(Activation):
     """out = x if x > 0 else alpha*(e^x - 1).   dL/dx = dL/dout * (1 if x > 0 else alpha*e^x)."""
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = _real(alpha, "ELU alpha")
+        super().__init__("elu", self.alpha)
 
-    def forward(self, x: TensorLike) -> Tensor:
-        """Elementwise ELU."""
-        return as_tensor(x, np.dtype(np.float64), "ELU").elu(self.alpha)
+    def config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
 
     def __repr__(self) -> str:
         return f"ELU(alpha={self.alpha:g})"
@@ -280,6 +314,7 @@ class Softmax(TensorModule):
         return f"Softmax(axis={self.axis})"
 
 
+# PyTorch's names for the built-in activations; every other op of the table is an `Activation`.
 ACTIVATION_MODULES: dict[str, type[TensorModule]] = {
     "identity": Identity, "relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid,
     "leaky_relu": LeakyReLU, "elu": ELU, "softmax": Softmax,
@@ -287,10 +322,13 @@ ACTIVATION_MODULES: dict[str, type[TensorModule]] = {
 
 
 def activation_module(name: str) -> TensorModule:
-    """A new activation module by name (e.g. "relu", "leaky_relu(0.1)", "elu(0.5)"); a
-    ValueError lists the valid names otherwise."""
-    base, parameter = parse_activation(name, tuple(ACTIVATION_MODULES))
-    return ACTIVATION_MODULES[base]() if parameter is None else ACTIVATION_MODULES[base](parameter)
+    """A new activation module by name (e.g. "relu", "leaky_relu(0.1)", "elu(0.5)", or the
+    name of any one-input op declared with `define_op`); a ValueError lists the valid names."""
+    base, parameter = parse_activation(name, (*activation_names(), "softmax"))
+    module_class = ACTIVATION_MODULES.get(base)
+    if module_class is None:
+        return Activation(base, parameter)
+    return module_class() if parameter is None else module_class(parameter)
 
 
 # -- containers ------------------------------------------------------------------------------------
@@ -376,4 +414,4 @@ class TensorMLP(Sequential):
 
 __all__ = ["TensorModule", "Linear", "linear", "Sequential", "TensorMLP",
            "Identity", "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softmax",
-           "ACTIVATION_MODULES", "activation_module", "as_tensor"]
+           "ACTIVATION_MODULES", "activation_module", "as_tensor", "Activation"]
