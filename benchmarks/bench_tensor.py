@@ -33,8 +33,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograd_core import Tensor  # noqa: E402
 from autograd_core.kernels.dispatch import thread_count  # noqa: E402
-from nn import SGD, tensor_losses  # noqa: E402
-from nn.layers import Linear, TensorMLP, tensor_mlp  # noqa: E402
+from nn import SGD  # noqa: E402
+from nn import functional as F  # noqa: E402
+from nn.layers import Linear, TensorMLP  # noqa: E402
 
 LEARNING_RATE = 0.01
 CASES = [("4-16-16-3, 150 samples", [4, 16, 16, 3], 150),
@@ -62,7 +63,7 @@ def chainrule_step(model: TensorMLP, X: np.ndarray, y: np.ndarray) -> Step:
     inputs = Tensor(X)
 
     def step() -> float:
-        loss = tensor_losses.cross_entropy(model(inputs), y)
+        loss = F.cross_entropy(model(inputs), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -178,7 +179,7 @@ def phase_breakdown(model: TensorMLP, X: np.ndarray, y: np.ndarray, rounds: int)
     times: dict[str, list[float]] = {"forward + loss": [], "backward": [], "SGD update": []}
     for _ in range(rounds):
         t0 = time.perf_counter()
-        loss = tensor_losses.cross_entropy(model(inputs), y)
+        loss = F.cross_entropy(model(inputs), y)
         t1 = time.perf_counter()
         optimizer.zero_grad()
         loss.backward()
@@ -204,7 +205,7 @@ def run_steps(rounds: int, profile: bool) -> None:
     print("-" * len(header))
     for label, sizes, samples in CASES:
         X, y = make_data(sizes, samples)
-        model = tensor_mlp(sizes, seed=0)
+        model = TensorMLP(sizes, seed=0)
         weights = weights_of(model)
         steps = {"chainrule": chainrule_step(model, X, y), "torch": torch_step(weights, X, y),
                  "numpy": numpy_step(weights, X, y)}
@@ -222,12 +223,12 @@ def run_steps(rounds: int, profile: bool) -> None:
     print("\nchainrule's step by phase (measured separately):")
     for label, sizes, samples in CASES:
         X, y = make_data(sizes, samples)
-        phases = phase_breakdown(tensor_mlp(sizes, seed=0), X, y, max(20, rounds // 2))
+        phases = phase_breakdown(TensorMLP(sizes, seed=0), X, y, max(20, rounds // 2))
         print(f"  {label:28s} " + "  ".join(f"{name} {format_time(t).strip()}" for name, t in phases.items()))
     if profile:
         for label, sizes, samples in CASES:
             X, y = make_data(sizes, samples)
-            profile_step(chainrule_step(tensor_mlp(sizes, seed=0), X, y), max(20, rounds // 2), label)
+            profile_step(chainrule_step(TensorMLP(sizes, seed=0), X, y), max(20, rounds // 2), label)
 
 
 def run_kernel_table(size: int, samples: int) -> None:
