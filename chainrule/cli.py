@@ -52,7 +52,7 @@ def _train_xor(epochs: int, out: TextIO) -> float:
     from nn import MLP, losses
     from nn.data import make_xor
     from nn.optim import Adam
-    from nn.scalar_training import fit_scalar
+    from nn import fit_scalar
 
     inputs, labels = make_xor()
     model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
@@ -67,7 +67,7 @@ def _train_moons(epochs: int, out: TextIO) -> float:
     from nn import MLP, losses
     from nn.data import make_moons
     from nn.optim import SGD
-    from nn.scalar_training import fit_scalar
+    from nn import fit_scalar
 
     inputs, labels = make_moons(100, noise=0.1, seed=0)
     signs = [2.0 * label - 1.0 for label in labels.tolist()]  # hinge loss wants targets -1 / +1
@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     w52 = commands.add_parser("w52", help=w52_help, description=w52_help)
     w52.add_argument("--svg", default="w52.svg", help="where to write the gradient graph (default w52.svg)")
     w52.add_argument("--no-svg", action="store_true", help="do not draw the graph")
+    w52.add_argument("--focus", metavar="NODE",
+                     help="only the chain(s) from L to NODE (w52, u5, x1, ...): print those "
+                          "steps and write NODE-chain.html, a player of them")
     train_help = "train a small network and print its progress"
     train = commands.add_parser("train", help=train_help, description=train_help)
     train.add_argument("dataset", choices=["xor", "moons", "iris"])
@@ -124,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `chainrule` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "w52" and args.focus:
+        from chainrule.focus import run_w52_focus
+        return run_w52_focus(args.focus)
     if args.command == "w52":
         return run_w52(None if args.no_svg else args.svg)
     if args.epochs is not None and args.epochs < 1:

@@ -29,14 +29,15 @@ def resolve_w52_node(graph: W52Graph, name: str) -> Any:
                      "into unit 5)")
 
 
-def run_w52_focus(name: str, player_path: Optional[str] = "", out: TextIO = sys.stdout,
-                  err: TextIO = sys.stderr) -> int:
+def run_w52_focus(name: str, player_path: Optional[str] = "", out: Optional[TextIO] = None,
+                  err: Optional[TextIO] = None) -> int:
     """Print the backward steps on the chain(s) from L to node `name` of the w52 network and
     write their player to `player_path` (default ``<name>-chain.html``; None: no player).
     Returns the exit status: 0, or 2 (after a message on `err`) for an unknown node."""
     from autograd_core import trace_backward
     from viz.stepper import Stepper
 
+    out, err = out or sys.stdout, err or sys.stderr  # looked up now: tests replace them
     graph = build_w52()
     try:
         node = resolve_w52_node(graph, name)

@@ -142,3 +142,24 @@ def test_the_readme_picture_shows_the_current_engine():
     grads = hand_gradients(hand_forward())  # and the picture's numbers are the hand computation's
     assert f"grad {grads['w25']:.4g}" in shown and f"grad {grads['x2']:.4g}" in shown
     assert "![The w52 gradient graph](docs/w52.svg)" in (REPO / "README.md").read_text()
+
+
+def test_w52_focus_prints_only_the_chain_to_w52_and_writes_its_player(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    from chainrule.focus import run_w52_focus
+    assert run_w52_focus("w52", out=out) == 0
+    text = out.getvalue()
+    grads = hand_gradients(hand_forward())
+    # the slide's chain: dL/dy, dL/dF, dL/dv5, dL/du5, then the weight itself
+    for name in ("y", "F", "v5", "u5"):
+        assert f"dL/d{name} = " in text
+    assert "dL/dv1" not in text and "dL/du1" not in text  # other units are off the chain
+    final = float(re.search(r"dL/dw52 = (\S+)", text).group(1))
+    assert final == pytest.approx(grads["w25"], rel=1e-5)  # the table's w25 is the question's w52
+    assert (tmp_path / "w52-chain.html").stat().st_size < 300_000
+
+
+def test_w52_focus_on_an_unknown_node_is_refused_with_the_names(capsys):
+    assert main(["w52", "--focus", "w99"]) == 2
+    assert "no node 'w99'" in capsys.readouterr().err
