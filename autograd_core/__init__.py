@@ -12,7 +12,7 @@ from autograd_core.graph import Node, backpropagate, topological_order, zero_gra
 from autograd_core.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd_core.ops import (Op, absolute, define_op, elu, exp, leaky_relu, log, maximum,
                                relu, sigmoid, tanh)
-from autograd_core.trace import BackwardStep, ParentStep, trace_backward
+from autograd_core.trace import BackwardStep, ParentStep, Trace, chain_nodes, trace_backward, trace_table
 from autograd_core.value import Constant, Value, as_value, softmax, sum_values
 from autograd_core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from autograd_core.tensor import Tensor
@@ -26,6 +26,6 @@ __all__ = [
     "gradcheck", "gradgradcheck", "GradcheckError",
     "ops", "Op", "define_op", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu",
     "absolute", "grad", "jacobian", "hessian", "hvp", "enable_grad",
-    "trace_backward", "BackwardStep", "ParentStep",
+    "trace_backward", "trace_table", "Trace", "chain_nodes", "BackwardStep", "ParentStep",
     "Tensor", "no_grad", "is_grad_enabled", "concatenate", "stack", "where",
 ]

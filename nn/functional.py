@@ -150,6 +150,9 @@ def log_softmax(input: Operand, dim: Optional[int] = None) -> Union[Tensor, list
     return [s - log_total for s in shifted]
 
 
+# The matrix-calculus form of the fused nodes' rules, for the tracer and the drawings.
+ops.register_tensor_formula("cross_entropy", "G·(softmax(x) - y)/n", "-G·log_softmax(x)/n")
+
 # -- pointwise losses: each one's formula, written once ---------------------------------------------
 #
 # Each is an elementwise op of the engine on (x, t) = (input, target): its forward l(x, t),

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
+from autograd_core import ops
 from autograd_core.tensor import Tensor, float_dtype
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
 from nn.module import Module
@@ -95,6 +96,9 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         return Tensor.from_op(out, (x, weight), "linear", vjp=_linear_vector_jacobian_product)
     out += bias.data  # `out` is a fresh array, so adding in place is safe
     return Tensor.from_op(out, (x, weight, bias), "linear", vjp=_linear_vector_jacobian_product)
+
+
+ops.register_tensor_formula("linear", "G·W", "Gᵀ·x", "sum(G) over the rows")
 
 
 def _linear_vector_jacobian_product(g: Any, inputs: Sequence[Any], out: Any,
