@@ -114,8 +114,11 @@ class Tensor:
     then an array of its own (safe to modify in place), an intermediate's may be a view
     the pass shares.
 
-    ``<, <=, >, >=`` give plain boolean masks (for `where`); ``==`` keeps Python's
-    identity meaning, because Tensors are graph nodes that sets and dicts must hash.
+    ``==, !=, <, <=, >, >=`` give plain boolean masks (for `where`), as in PyTorch. Hashing
+    stays by identity (``__hash__ = object.__hash__``): Tensors are graph nodes that sets and
+    dicts hold, and those find a key by its hash and identity before they would call ``==``.
+    Code that finds a Tensor with ``==`` alone (``list.index``, ``in`` on a list) must compare
+    identities instead.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "op", "parents", "_vjp", "_saved",
@@ -379,7 +382,17 @@ class Tensor:
     def __rmatmul__(self, other: Operand) -> "Tensor":
         return tensor_arithmetic.matmul(lift(other, self, "matmul"), self)
 
-    # Comparisons give plain boolean arrays (masks for `where`), outside the graph.
+    # Comparisons give plain boolean arrays (masks for `where`), outside the graph, as in
+    # PyTorch; == and != too. Hashing stays by identity (a Tensor is a graph node that the
+    # graph's sets and dicts hold): see the protocol note in `autograd_core.graph`.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: Operand) -> np.ndarray:  # type: ignore[override]
+        return self.data == _data_of(other)
+
+    def __ne__(self, other: Operand) -> np.ndarray:  # type: ignore[override]
+        return self.data != _data_of(other)
+
     def __lt__(self, other: Operand) -> np.ndarray:
         return self.data < _data_of(other)
 

@@ -171,6 +171,34 @@ def test_where_with_a_number_and_a_comparison_mask():
     assert_close(x.grad, [0.0, 7.0], "grad")
 
 
+def test_equality_is_an_elementwise_mask_like_torch():
+    # PyTorch's idiom where(t == 0, a, b): with identity ==, it silently returned all of b.
+    t = Tensor([0.0, 2.0, 0.0, float("nan")], requires_grad=True)
+    a, b = Tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True), Tensor([9.0, 9.0, 9.0, 9.0])
+    np.testing.assert_array_equal(t == 0, [True, False, True, False])
+    np.testing.assert_array_equal(t != 0, [False, True, False, True])  # nan != 0, as torch
+    np.testing.assert_array_equal(t == Tensor([0.0, 2.0, 1.0, float("nan")]),
+                                  [True, True, False, False])  # nan == nan is False, as torch
+    np.testing.assert_array_equal(t != t, (torch.tensor(t.data) != torch.tensor(t.data)).numpy())
+    out = where(t == 0, a, b)
+    assert_close(out.data, [1.0, 9.0, 3.0, 9.0], "value")
+    out.backward(np.array([5.0, 6.0, 7.0, 8.0]))
+    assert_close(a.grad, [5.0, 0.0, 7.0, 0.0], "grad")
+    assert type(t == 0) is np.ndarray and (t == 0).dtype == np.bool_
+
+
+def test_equal_tensors_stay_distinct_keys_hashed_by_identity():
+    # The graph's tables key nodes by identity: equal data must not merge two Tensors, and a
+    # dict or set finds a node by its identity before it would call its (elementwise) ==.
+    assert Tensor.__hash__ is object.__hash__
+    x, y = Tensor([1.0, 2.0], requires_grad=True), Tensor([1.0, 2.0], requires_grad=True)
+    table = {x: "x", y: "y"}
+    assert table[x] == "x" and table[y] == "y" and len({x, y}) == 2 and x in {x}
+    (x * y + x).sum().backward()
+    assert_close(x.grad, [2.0, 3.0], "grad")  # d(xy + x)/dx = y + 1
+    assert_close(y.grad, [1.0, 2.0], "grad")
+
+
 @st.composite
 def array_and_softmax_axis(draw):
     x = draw(arrays(shapes(min_dims=1), -10.0, 10.0))
