@@ -343,3 +343,30 @@ def test_tensor_mlp_takes_activations_with_a_parameter():
     assert type(TensorMLP([2, 1], output_activation="elu(0.5)")[-1]).__name__ == "ELU"
     with pytest.raises(ValueError, match="activation 'relu' takes no parameter"):
         TensorMLP([2, 1], activation="relu(2)")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "elu(0.5)"])
+def test_hessian_of_an_nn_model_loss_equals_torch(activation):
+    """Gradients of gradients through nn's own layers and loss: the Hessian of a TensorMLP's
+    cross-entropy with respect to its first layer's weights equals torch's."""
+    from autograd_core import hessian
+    model = TensorMLP([3, 4, 3], activation=activation, seed=1)
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(5, 3)), np.array([0, 2, 1, 1, 0])
+    w0 = model[0].weight.data.copy()
+
+    def ours(w: Tensor) -> Tensor:
+        hidden = F.linear(Tensor(X), w, model[0].bias.detach())
+        return F.cross_entropy(model[2](model[1](hidden)), y)
+
+    torch_activation = {"tanh": torch.tanh, "sigmoid": torch.sigmoid,
+                        "elu(0.5)": lambda h: torch.nn.functional.elu(h, 0.5)}[activation]
+
+    def theirs(w: torch.Tensor) -> torch.Tensor:
+        hidden = torch.tensor(X) @ w.T + torch.tensor(model[0].bias.data)
+        logits = torch_activation(hidden) @ torch.tensor(model[2].weight.data).T \
+            + torch.tensor(model[2].bias.data)
+        return torch.nn.functional.cross_entropy(logits, torch.tensor(y))
+
+    expected = torch.autograd.functional.hessian(theirs, torch.tensor(w0)).numpy()
+    np.testing.assert_allclose(hessian(ours, w0), expected, rtol=1e-9, atol=1e-12)
