@@ -18,7 +18,7 @@ import numpy as np
 from autograd_core import ops
 from autograd_core.tensor import Tensor, float_dtype
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
-from nn.module import Module
+from nn.module import Module, _module_record, build_module
 
 Seed = Union[int, np.random.Generator, None]
 TensorLike = Any  # a Tensor, or anything numpy turns into a float array
@@ -198,6 +198,10 @@ class Identity(TensorModule):
         """`x` itself (as a Tensor)."""
         return as_tensor(x, np.dtype(np.float64), "Identity")
 
+    def config(self) -> dict[str, Any]:
+        """No constructor arguments."""
+        return {}
+
     def __repr__(self) -> str:
         return "Identity()"
 
@@ -314,6 +318,10 @@ class Softmax(TensorModule):
         """Softmax along `axis`."""
         return as_tensor(x, np.dtype(np.float64), "Softmax").softmax(self.axis)
 
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {"axis": self.axis}
+
     def __repr__(self) -> str:
         return f"Softmax(axis={self.axis})"
 
@@ -374,6 +382,28 @@ class Sequential(TensorModule):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
+
+    def config(self) -> dict[str, Any]:
+        """Each layer's class and constructor arguments, so ``Sequential.load(path)`` (and
+        ``Module.load(path)``) rebuild the layers from the file."""
+        return {"layers": [_module_record(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Sequential":
+        """A Sequential of the recorded layers, each built from its class and config; a
+        subclass that records its own arguments (`TensorMLP`) is built from those."""
+        if cls.config is not Sequential.config:
+            return super().from_config(config)
+        if cls.__init__ is not Sequential.__init__:
+            raise ValueError(f"{cls.__qualname__} records only its layers, not its own constructor's "
+                             "arguments: give it config() and from_config(), or build the model and "
+                             "call model.load(path) on it")
+        records = config.get("layers")
+        if not isinstance(records, list):
+            raise ValueError(f"{cls.__qualname__}'s record lists no layers")
+        layers = [build_module(record, where=f"layer {i} of the {cls.__qualname__}")
+                  for i, record in enumerate(records)]
+        return cls(*layers)
 
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import pathlib
 import types
 import zipfile
 import zlib
@@ -215,15 +216,22 @@ class Module:
 
     # -- files ---------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters (and the class name and `config`) to `path` as a .npz archive.
+    def save(self, path: str | os.PathLike[str]) -> pathlib.Path:
+        """Write the parameters, the class and its `config` to `path`, a numpy .npz archive;
+        return the path written.
+
+        A path without a suffix gets ``.npz``: ``model.save("mymodel")`` writes ``mymodel.npz``.
+        Any other suffix (``"m.pt"``, ``"m.pkl"``) is refused with a ValueError, since the file
+        is not in that format. Read it back with ``model.load(path)`` or ``TheClass.load(path)``
+        (``Module.load(path)`` builds whatever class the file records).
 
         The file is written next to `path` and then renamed, so a failed save never leaves a
         truncated file where a good one was.
         """
-        metadata = json.dumps({"class": type(self).__qualname__, "config": self.config()})
+        path = _npz_path(path)
+        metadata = json.dumps(_module_record(self))
         entries = {_METADATA_KEY: np.array(metadata), **self.state_dict()}
-        partial = f"{os.fspath(path)}.partial"
+        partial = f"{path}.partial"
         try:
             with zipfile.ZipFile(partial, "w") as archive:
                 for name, array in entries.items():
@@ -235,16 +243,21 @@ class Module:
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
+        return path
 
     @_ClassOrInstanceMethod
     def load(target: "Module | type[Module]", path: str | os.PathLike[str]) -> "Module":
         """Read a file written by `save`.
 
         ``model.load(path)`` copies the file's parameters into `model` and returns it.
-        ``TheClass.load(path)`` builds ``TheClass(**config)`` from the file and returns it.
+        ``TheClass.load(path)`` builds the class the file records, which must be `TheClass` or
+        a subclass of it, from its recorded `config`, and returns it: ``Module.load(path)``
+        loads any model, ``Sequential.load(path)`` a Sequential's file (or a TensorMLP's).
+        A path without a suffix that names no file reads ``path + ".npz"``, as `save` writes it.
         A missing, truncated or foreign file, or one that does not fit, raises an error that
         names the path and the problem.
         """
+        path = _existing_model_path(path)
         metadata, arrays = _read_model_file(path)
         if isinstance(target, type):
             target = _construct_from_metadata(target, metadata, path)
@@ -253,6 +266,97 @@ class Module:
         except ValueError as error:
             raise ModelFileError(f"{os.fspath(path)!r} does not fit this {type(target).__name__}: {error}") from None
         return target
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Module":
+        """A new module built from what `config` returned: ``cls(**config)`` unless a subclass
+        says otherwise (`Sequential` rebuilds its layers). Used by ``TheClass.load(path)``."""
+        return cls(**config)
+
+
+_MODEL_SUFFIX = ".npz"
+
+
+def _npz_path(path: str | os.PathLike[str]) -> pathlib.Path:
+    """`path` as save writes it: .npz added when there is no suffix; any other suffix refused."""
+    path = pathlib.Path(os.fspath(path))
+    suffix = path.suffix
+    if not suffix:
+        return path.with_name(path.name + _MODEL_SUFFIX)
+    if suffix.lower() != _MODEL_SUFFIX:
+        hint = " (it is not a PyTorch file: torch.load could not read it)" if suffix.lower() in (".pt", ".pth") else ""
+        raise ValueError(f"cannot save to {os.fspath(path)!r}: chainrule saves a model as a numpy .npz "
+                         f"archive, not a {suffix} file{hint}; give a path ending in .npz, e.g. "
+                         f"{os.fspath(path.with_suffix(_MODEL_SUFFIX))!r}, or no suffix and .npz is added")
+    return path
+
+
+def _existing_model_path(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """`path`, or ``path + ".npz"`` when `path` has no suffix, names no file, and that one exists."""
+    plain = pathlib.Path(os.fspath(path))
+    if not plain.suffix and not plain.exists():
+        with_suffix = plain.with_name(plain.name + _MODEL_SUFFIX)
+        if with_suffix.exists():
+            return with_suffix
+    return path
+
+
+def _module_record(module: Module) -> dict[str, Any]:
+    """What a file records about a module: its class (qualified name and module) and `config`."""
+    cls = type(module)
+    return {"class": cls.__qualname__, "module": cls.__module__, "config": module.config()}
+
+
+def _all_module_classes() -> list[type[Module]]:
+    """Module and every subclass defined so far, each once."""
+    found, pending = [Module], [Module]
+    while pending:
+        for subclass in pending.pop().__subclasses__():
+            if subclass not in found:
+                found.append(subclass)
+                pending.append(subclass)
+    return found
+
+
+def _recorded_class(record: dict[str, Any], expected: type[Module], where: str) -> type[Module]:
+    """The class a file records, looked up among the Module classes defined in this process
+    (a file never makes us import anything); it must be `expected` or a subclass of it."""
+    name, module_name = record["class"], record.get("module")
+    matches = [cls for cls in _all_module_classes() if cls.__qualname__ == name]
+    if module_name is not None and any(cls.__module__ == module_name for cls in matches):
+        matches = [cls for cls in matches if cls.__module__ == module_name]
+    fitting = [cls for cls in matches if issubclass(cls, expected)]
+    if expected in fitting:
+        return expected
+    if len(fitting) == 1:
+        return fitting[0]
+    if len(fitting) > 1:
+        raise ModelFileError(f"{where} holds a {name}, and several classes of that name are defined "
+                             f"({', '.join(cls.__module__ for cls in fitting)}); load it with the "
+                             f"class itself: TheClass.load({where})")
+    if matches:
+        raise ModelFileError(f"{where} holds a {name}, not a {expected.__qualname__}")
+    origin = f" (defined in {module_name})" if module_name else ""
+    raise ModelFileError(f"{where} holds a {name}{origin}, a class this process has not defined: "
+                         f"import the module that defines it first")
+
+
+def build_module(record: Any, expected: type[Module] | None = None, where: str = "the file") -> Module:
+    """A new module from a record ``{"class", "module", "config"}`` as `save` writes it; the
+    class must be `expected` (default: any Module) or a subclass of it."""
+    if not isinstance(record, dict) or not isinstance(record.get("class"), str):
+        raise ModelFileError(f"{where}: a module record must name its class, got {record!r}")
+    cls = _recorded_class(record, expected or Module, where)
+    config = record.get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{where}: {cls.__qualname__} does not record its constructor arguments "
+                             f"(config() returned None); build the model and call model.load({where}) on it")
+    try:
+        return cls.from_config(config)
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{where}: cannot rebuild {cls.__qualname__}(**{config}): {error}") from None
 
 
 def _read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | None, dict[str, np.ndarray]]:
@@ -293,17 +397,8 @@ def _construct_from_metadata(cls: type[Module], metadata: dict[str, Any] | None,
     if metadata is None:
         raise ModelFileError(f"{where} does not record which model it holds; build the model and call "
                              f"model.load({where}) on it")
-    if metadata["class"] != cls.__qualname__:
-        raise ModelFileError(f"{where} holds a {metadata['class']}, not a {cls.__qualname__}")
-    config = metadata.get("config")
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{where}: {cls.__qualname__} does not record its constructor arguments "
-                             f"(config() returned None); build the model and call model.load({where}) on it")
-    try:
-        return cls(**config)
-    except (TypeError, ValueError) as error:
-        raise ModelFileError(f"{where}: cannot rebuild {cls.__qualname__}(**{config}): {error}") from None
+    return build_module(metadata, cls, where)
 
 
 __all__ = ["Module", "ModelFileError", "Parameter", "is_parameter", "is_tensor_parameter",
-           "clear_parameter_grad"]
+           "clear_parameter_grad", "build_module"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import io
+import json
 import struct
 import zipfile
 
@@ -228,11 +230,94 @@ def test_save_and_load_round_trip_bit_for_bit(tmp_path_factory, values):
     assert repr(by_class) == repr(model)
 
 
-def test_save_writes_exactly_the_given_path(tmp_path):
-    path = tmp_path / "weights.bin"
-    Layer(2, 2, seed=0).save(str(path))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.bin"]
+def test_save_writes_exactly_the_given_npz_path_and_returns_it(tmp_path):
+    path = tmp_path / "weights.npz"
+    assert Layer(2, 2, seed=0).save(str(path)) == path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.npz"]
     assert isinstance(Layer.load(path), Layer)
+
+
+def test_save_adds_npz_to_a_path_without_a_suffix_and_load_finds_it(tmp_path):
+    model = MLP(2, [3, 1], seed=0)
+    written = model.save(tmp_path / "mymodel")
+    assert written == tmp_path / "mymodel.npz"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mymodel.npz"]
+    for path in (tmp_path / "mymodel", tmp_path / "mymodel.npz", str(tmp_path / "mymodel")):
+        loaded = MLP.load(path)
+        assert [p.data for p in loaded.parameters()] == [p.data for p in model.parameters()]
+    assert "mymodel.npz" in Module.save.__doc__  # the docstring says so
+
+
+@pytest.mark.parametrize("name, suffix", [("m.pt", ".pt"), ("m.pth", ".pth"), ("model.pkl", ".pkl"),
+                                          ("weights.bin", ".bin")])
+def test_save_refuses_another_suffix_naming_it_and_the_fix(tmp_path, name, suffix):
+    with pytest.raises(ValueError, match=rf"cannot save to '.*{name}': .* not a \{suffix} file.*"
+                                         rf"ending in \.npz, e.g. '.*{name.split('.')[0]}\.npz'"):
+        MLP(2, [1], seed=0).save(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_module_load_builds_the_class_the_file_records(tmp_path):
+    for model in (MLP(2, [3, 1], seed=0), Layer(2, 3, seed=1), Neuron(3, seed=2)):
+        path = model.save(tmp_path / f"{type(model).__name__}.npz")
+        loaded = Module.load(path)
+        assert type(loaded) is type(model) and repr(loaded) == repr(model)
+        assert [p.data for p in loaded.parameters()] == [p.data for p in model.parameters()]
+
+
+def test_tensor_models_round_trip_through_module_load_and_their_own_class(tmp_path):
+    from nn import ELU, Identity, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, TensorMLP
+
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    sequential = Sequential(Linear(4, 8, seed=0), ReLU(), Linear(8, 8, seed=1), Tanh(), Identity(),
+                            Linear(8, 8, seed=2), LeakyReLU(0.1), ELU(0.5), Sequential(Linear(8, 3, seed=3),
+                                                                                  Sigmoid()), Softmax(axis=-1))
+    path = sequential.save(tmp_path / "seq")
+    assert path.name == "seq.npz"
+    for loaded in (Module.load(path), Sequential.load(path), Sequential.load(tmp_path / "seq")):
+        assert type(loaded) is Sequential and repr(loaded) == repr(sequential)
+        assert loaded(x).data.tobytes() == sequential(x).data.tobytes()
+        assert [name for name, _ in loaded.named_parameters()] == [n for n, _ in sequential.named_parameters()]
+    mlp = TensorMLP([4, 5, 3], activation="tanh", seed=0)
+    path = mlp.save(tmp_path / "mlp.npz")
+    for loaded in (Module.load(path), Sequential.load(path), TensorMLP.load(path)):
+        assert type(loaded) is TensorMLP and loaded.config() == mlp.config()
+        assert loaded(x).data.tobytes() == mlp(x).data.tobytes()
+    with pytest.raises(ModelFileError, match=r"mlp.npz' holds a TensorMLP, not a Linear"):
+        Linear.load(path)
+
+
+def test_a_sequential_with_a_layer_that_records_nothing_names_that_layer(tmp_path):
+    from nn import Linear, Sequential
+    from nn.layers import TensorModule
+
+    class Scale(TensorModule):
+        def forward(self, x):
+            return x * 2.0
+
+    path = Sequential(Linear(2, 2, seed=0), Scale()).save(tmp_path / "seq.npz")
+    with pytest.raises(ModelFileError, match="layer 1 of the Sequential: .*Scale does not record its "
+                                             "constructor arguments"):
+        Sequential.load(path)
+
+
+def test_a_class_this_process_has_not_defined_is_named_not_imported(tmp_path):
+    path = MLP(2, [1], seed=0).save(tmp_path / "m.npz")
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    forged = tmp_path / "forged.npz"
+    metadata = np.lib.format.read_array(io.BytesIO(entries["__chainrule_module__.npy"]))
+    record = json.loads(str(metadata[()]))
+    record.update({"class": "Nowhere", "module": "some_package.models"})
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array(json.dumps(record)))
+    entries["__chainrule_module__.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(forged, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"holds a Nowhere \(defined in some_package.models\), a class "
+                                             r"this process has not defined: import the module"):
+        Module.load(forged)
 
 
 def test_load_of_another_class_or_architecture_names_the_problem(tmp_path):
