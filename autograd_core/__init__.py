@@ -15,6 +15,7 @@ from autograd_core.ops import (Op, absolute, define_op, elu, exp, leaky_relu, lo
 from autograd_core.trace import BackwardStep, ParentStep, Trace, chain_nodes, trace_backward, trace_table
 from autograd_core.value import Constant, Value, as_value, softmax, sum_values
 from autograd_core.grad_mode import enable_grad, is_grad_enabled, no_grad
+from autograd_core.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from autograd_core.tensor import Tensor
 from autograd_core.tensor_functions import where
 from autograd_core.tensor_shape import concatenate, stack
@@ -28,4 +29,5 @@ __all__ = [
     "absolute", "grad", "jacobian", "hessian", "hvp", "enable_grad",
     "trace_backward", "trace_table", "Trace", "chain_nodes", "BackwardStep", "ParentStep",
     "Tensor", "no_grad", "is_grad_enabled", "concatenate", "stack", "where",
+    "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
 ]

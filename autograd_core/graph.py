@@ -34,6 +34,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
+from autograd_core.anomaly import ANOMALY, check_anomalies
+
 
 class Node(Protocol):
     """What the graph walk and the backward driver need of a node (`Value` and `Tensor` have it)."""
@@ -123,6 +125,8 @@ def backpropagate(
     gradient of this pass reaching each node of `capture` is returned, keyed by node (nodes
     that no path reaches are left out); `grad` is built on that.
     """
+    if ANOMALY.enabled:  # detect_anomaly(): forward results checked now, each step's gradients as it runs
+        on_step = check_anomalies(root, seed, on_step)
     wanted = set(capture) if capture is not None else ()
     captured: dict[Node, Any] = {}
     pass_gradients = {root: seed}

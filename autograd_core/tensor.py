@@ -30,6 +30,7 @@ import numpy as np
 
 from autograd_core import ops
 from autograd_core.grad_mode import GRAD_MODE, enable_grad
+from autograd_core.anomaly import ANOMALY, check_tensor_forward
 from autograd_core.graph import backpropagate, leaf_lock
 from autograd_core.value import Value, too_large_for_float
 
@@ -518,6 +519,8 @@ def record(data: Any, parents: tuple, op: str, vjp: VectorJacobianProduct, saved
     out.parents = parents
     out._vjp = vjp
     out._saved = saved
+    if ANOMALY.enabled:  # detect_anomaly(): a NaN or inf result is reported by the op that made it
+        check_tensor_forward(out)
     return out
 
 
