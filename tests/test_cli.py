@@ -163,3 +163,42 @@ def test_w52_focus_prints_only_the_chain_to_w52_and_writes_its_player(tmp_path, 
 def test_w52_focus_on_an_unknown_node_is_refused_with_the_names(capsys):
     assert main(["w52", "--focus", "w99"]) == 2
     assert "no node 'w99'" in capsys.readouterr().err
+
+
+# -- the command's words --------------------------------------------------------------------
+
+def help_text(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_gives_every_command_a_line_and_its_usual_time(capsys):
+    text = " ".join(help_text(["--help"], capsys).split())  # argparse wraps lines
+    for command in ("w52", "train"):
+        described = re.search(rf"\b{command} (the lecture's|train) [^()]* \((about )?[0-9-]+ s\)", text)
+        assert described, command
+    assert "--version" in text
+    train = help_text(["train", "--help"], capsys)
+    for dataset in ("xor", "moons", "iris"):
+        line = next(line for line in train.splitlines() if line.split()[:1] == [dataset])
+        assert re.search(r"\(about \d+ s\)$", line), line
+    w52 = " ".join(help_text(["w52", "--help"], capsys).split())
+    assert "--focus NODE only the chain(s) from the loss L to NODE" in w52
+
+
+def test_w52_speaks_the_lectures_language():
+    out = io.StringIO()
+    run_w52(None, out)
+    text = " ".join(out.getvalue().split())
+    assert "seed" not in text and "the table's" not in text
+    assert ("the weight from x2 into hidden unit 5, which the question calls w52 and the weight "
+            "table lists as w25") in text
+    assert "wij is the weight from input xi into hidden unit j" in text
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_error(tmp_path):
+    pipeline = subprocess.run(f"{sys.executable} -m chainrule w52 --no-svg | head -1", shell=True,
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert pipeline.stdout.startswith("The lecture's w52 network") and "Traceback" not in pipeline.stderr
