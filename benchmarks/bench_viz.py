@@ -1,12 +1,19 @@
-"""How long a large scalar graph takes to draw and render to SVG (the budget: 5,000 nodes in 5 s).
+"""How long drawings take, from the root to SVG bytes, at 100, 1k, 5k and 20k nodes and on a fan-out.
 
-The graph: the squared error of an MLP(20, [32, 32, 1]) (tanh hidden layers) on one sample,
-5,240 nodes, its parameters labelled ``layers.0.neurons.1.w.2`` as nn.MLP labels them. Each
-configuration is timed from the root to the SVG bytes (building the DOT source, then the
-layout and rendering), the median of a few runs, with each renderer that is available:
-Graphviz's ``dot`` executable when it is on PATH, and pygraphviz in-process.
+The graphs: the squared error of an MLP(2, [16, 16, 1]) (tanh) summed over 1, 7 and 30 points
+(982, 4,858 and 19,716 nodes; parameters labelled ``layers.0.neurons.1.w.2`` as nn.MLP labels
+them), an MLP(2, [4, 4, 1]) on one point (106 nodes), and the fan-out that used to run past
+400 s: one leaf feeding 1,000 nodes (x, x^2, ..., x^1000) summed in a chain (2,000 nodes).
 
-    .venv/bin/python benchmarks/bench_viz.py [--repeats 3] [--with-op-nodes]
+For each graph, with each renderer available (Graphviz's ``dot`` executable on PATH, and
+pygraphviz, in its worker process):
+
+- *default*: what ``draw_graph(root)`` does within its layout budget (drawn, collapsed by module,
+  or refused), the time to decide and draw the DOT source, then to render it, and the SVG's size;
+- *full*: ``draw_graph(root, max_nodes=None)``, every node, rendered with a time limit
+  (``--full-limit`` seconds), to show what the budget saves.
+
+    .venv/bin/python benchmarks/bench_viz.py [--full-limit 60] [--skip-full]
 """
 
 from __future__ import annotations
@@ -14,81 +21,96 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 # Run from a checkout without installing chainrule: its packages live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import viz.render  # noqa: E402
-from autograd_core import Value, topological_order  # noqa: E402
+from autograd_core import Value, sum_values, topological_order  # noqa: E402
 from nn import MLP  # noqa: E402
-from viz import draw_graph  # noqa: E402
-
-BUDGET_S = 5.0
-NIN, SIZES = 20, [32, 32, 1]
+from viz import GraphTooLargeError, RenderTimeoutError, draw_graph  # noqa: E402
+from viz.graph import DEFAULT_MAX_NODES  # noqa: E402
 
 
-def build_graph() -> Value:
-    """Squared error of MLP(20, [32, 32, 1]) on one sample, after backward (grads filled in)."""
-    model = MLP(NIN, SIZES, seed=0)
-    loss = (model([0.05 * i - 0.5 for i in range(NIN)]) - 1.0) ** 2
+def mlp_loss(points: int, sizes: list[int]) -> Value:
+    """Squared error of MLP(2, sizes) summed over `points` points, after backward."""
+    model = MLP(2, sizes, seed=0)
+    loss = sum_values((model([0.01 * i, -0.02 * i]) - 1.0) ** 2 for i in range(points))
     loss.backward()
     return loss
 
 
-def time_render(root: Value, renderer: str, repeats: int, **options: Any) -> tuple[float, int]:
-    """Median seconds from `root` to SVG bytes with `renderer`, and the SVG's size."""
-    original: Callable[..., bool] = viz.render.executable_available
-    if renderer == "pygraphviz":
-        viz.render.executable_available = lambda engine="dot": False  # hide dot for this run
+def fan_out() -> Value:
+    """x, x^2, ..., x^1000 summed in a chain: one leaf feeding 1,000 nodes, 2,000 nodes."""
+    x = Value(1.0, "x")
+    total = sum_values(x ** (i + 1) for i in range(1000))
+    total.backward()
+    return total
+
+
+GRAPHS: list[tuple[str, Callable[[], Value]]] = [
+    ("100: MLP(2,[4,4,1]), 1 point", lambda: mlp_loss(1, [4, 4, 1])),
+    ("1k: MLP(2,[16,16,1]), 1 point", lambda: mlp_loss(1, [16, 16, 1])),
+    ("5k: MLP(2,[16,16,1]), 7 points", lambda: mlp_loss(7, [16, 16, 1])),
+    ("20k: MLP(2,[16,16,1]), 30 points", lambda: mlp_loss(30, [16, 16, 1])),
+    ("fan-out: x^1..x^1000 summed", fan_out),
+]
+
+
+def render(source: str, renderer: str, limit: Optional[float]) -> tuple[str, str]:
+    """(time, size) texts for rendering `source` to SVG with `renderer` within `limit` seconds."""
+    start = time.perf_counter()
     try:
-        times, size = [], 0
-        for _ in range(repeats):
-            start = time.perf_counter()
-            graph = draw_graph(root, **options)
-            svg = graph.pipe(format="svg")
-            times.append(time.perf_counter() - start)
-            assert graph.last_renderer == renderer, (graph.last_renderer, renderer)
-            size = len(svg)
-        return statistics.median(times), size
-    finally:
-        viz.render.executable_available = original
+        results, used = viz.render.render_jobs(source, [("svg", None)], prefer=renderer,  # type: ignore[arg-type]
+                                               timeout=limit)
+    except RenderTimeoutError:
+        return f"stopped at {limit:g} s", "-"
+    assert used == renderer, (used, renderer)
+    return f"{time.perf_counter() - start:6.2f} s", f"{len(results[('svg', None)]) / 1e6:5.2f} MB"
 
 
 def main() -> int:
-    """Time every configuration with every available renderer and print the table."""
+    """Time every graph with every available renderer and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--with-op-nodes", action="store_true",
-                        help="also time op_nodes=True (one op node per value; several times slower)")
+    parser.add_argument("--full-limit", type=float, default=60.0,
+                        help="time limit in seconds for rendering the full drawings (default 60)")
+    parser.add_argument("--skip-full", action="store_true", help="time only the default drawings")
     args = parser.parse_args()
 
-    root = build_graph()
-    nodes = len(topological_order(root))
     renderers = (["dot"] if viz.render.executable_available() else []) + \
         (["pygraphviz"] if viz.render.pygraphviz_available() else [])
-    print(f"graph: MLP({NIN}, {SIZES}) squared error, {nodes} nodes; budget {BUDGET_S:.0f} s")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-          f"Python {platform.python_version()}; median of {args.repeats}")
-    configurations: list[tuple[str, dict[str, Any]]] = [
-        ("default (ops folded into records)", {}),
-        ("cluster=True", {"cluster": True}),
-        ("collapse=('layers.0',)", {"collapse": ("layers.0",)}),
-    ]
-    if args.with_op_nodes:
-        configurations.append(("op_nodes=True", {"op_nodes": True}))
-    worst = 0.0
-    for renderer in renderers:
-        for name, options in configurations:
-            seconds, size = time_render(root, renderer, args.repeats, **options)
-            if not options:
-                worst = max(worst, seconds)
-            print(f"  {renderer:10s}  {name:36s} {seconds:6.2f} s   SVG {size / 1e6:5.1f} MB")
-    verdict = "within" if worst < BUDGET_S else "OVER"
-    print(f"default drawing: {worst:.2f} s at worst, {verdict} the {BUDGET_S:.0f} s budget")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}; "
+          f"renderers: {', '.join(renderers)}; layout budget max_nodes={DEFAULT_MAX_NODES:,}, "
+          f"render limit {viz.render.DEFAULT_TIMEOUT_S:g} s")
+    header = f"{'graph':34s} {'nodes':>6s}  {'drawing':10s} {'outcome':44s} {'draw':>7s}  " \
+             f"{'renderer':10s} {'render':>16s} {'SVG':>8s}"
+    print(header)
+    print("-" * len(header))
+    for name, build in GRAPHS:
+        root = build()
+        nodes = len(topological_order(root))
+        variants: list[tuple[str, dict[str, Any], Optional[float]]] = [
+            ("default", {}, viz.render.DEFAULT_TIMEOUT_S)]
+        if not args.skip_full:
+            variants.append(("full", {"max_nodes": None}, args.full_limit))
+        for label, options, limit in variants:
+            start = time.perf_counter()
+            try:
+                graph = draw_graph(root, **options)
+            except GraphTooLargeError as refused:
+                seconds = time.perf_counter() - start
+                reason = str(refused).split(": ", 1)[1].split(", over")[0]
+                print(f"{name:34s} {nodes:6,d}  {label:10s} {'refused: ' + reason[:35]:44s} {seconds:5.2f} s")
+                continue
+            seconds = time.perf_counter() - start
+            outcome = (graph.notes[-1] if graph.notes else "drawn in full") + f" ({graph.drawn_nodes:,} drawn)"
+            for renderer in renderers:
+                took, size = render(graph.source, renderer, limit)
+                print(f"{name:34s} {nodes:6,d}  {label:10s} {outcome[:44]:44s} {seconds:5.2f} s  "
+                      f"{renderer:10s} {took:>16s} {size:>8s}", flush=True)
     return 0
 
 

@@ -58,6 +58,11 @@ def fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def index_of(order: list, node) -> int:
+    """The position of `node` in `order` by identity (a Tensor's == compares elementwise)."""
+    return next(i for i, candidate in enumerate(order) if candidate is node)
+
+
 # -- the w52 graph -----------------------------------------------------------------------------
 
 
@@ -69,7 +74,7 @@ def test_w52_dot_shows_every_named_node_with_torch_values_and_grads():
     fields = dot_fields(draw_graph(nodes["L"]).source)
     for name, node in nodes.items():
         value, grad = expected[name]
-        assert fields[f"n{order.index(node)}"] == [name, f"data {fmt(value)}", f"grad {fmt(grad)}"]
+        assert fields[f"n{index_of(order, node)}"] == [name, f"data {fmt(value)}", f"grad {fmt(grad)}"]
     # Every node of the graph is drawn but the six constants (the 1 of each 1/u_j and the 2 of
     # y - 2), which are folded into their ops; nothing else is a record.
     constants = [f"n{i}" for i, node in enumerate(order) if node.is_constant]
@@ -85,7 +90,7 @@ def test_w52_renders_to_svg_with_kinds_told_apart(tmp_path):
     path = save_svg(nodes["L"], tmp_path / "w52.svg")
     drawn = svg_nodes(path.read_bytes())
     for name, node in nodes.items():
-        kind, texts = drawn[f"n{order.index(node)}"]
+        kind, texts = drawn[f"n{index_of(order, node)}"]
         value, grad = expected[name]
         assert texts == [name, f"data {fmt(value)}", f"grad {fmt(grad)}"]
         want = ("root" if name == "L" else "input" if name in ("x1", "x2")
@@ -123,9 +128,9 @@ def test_kinds_have_distinct_fill_colours_and_the_legend_names_them():
     order = topological_order(nodes["L"])
     kinds = [("root", nodes["L"]), ("parameter", nodes["w25"]), ("input", nodes["x1"]),
              ("result", nodes["u5"]), ("constant", nodes["v5"].parents[0])]
-    colours = {kind: graph.get_node(f"n{order.index(node)}").attr["fillcolor"] for kind, node in kinds}
-    shapes = {kind: (graph.get_node(f"n{order.index(node)}").attr["shape"],
-                     graph.get_node(f"n{order.index(node)}").attr["style"]) for kind, node in kinds}
+    colours = {kind: graph.get_node(f"n{index_of(order, node)}").attr["fillcolor"] for kind, node in kinds}
+    shapes = {kind: (graph.get_node(f"n{index_of(order, node)}").attr["shape"],
+                     graph.get_node(f"n{index_of(order, node)}").attr["style"]) for kind, node in kinds}
     assert len(set(colours.values())) == 5
     # Shape tells parameters (rounded) and constants (dashed) apart without colour.
     assert shapes["parameter"][0] == "Mrecord" and "dashed" in shapes["constant"][1]
@@ -220,16 +225,16 @@ def test_tensor_nodes_show_shape_dtype_and_small_values_or_summaries():
     order = topological_order(loss)
     fields = dot_fields(draw_graph(loss).source)
     gx = tx.grad.numpy()
-    assert fields[f"n{order.index(x)}"] == [
+    assert fields[f"n{index_of(order, x)}"] == [
         "x", "shape (2, 2) float64", "data [[1, 2], [3, -4]]",
         f"grad [[{fmt(gx[0, 0])}, {fmt(gx[0, 1])}], [{fmt(gx[1, 0])}, {fmt(gx[1, 1])}]]"]
-    assert fields[f"n{order.index(w)}"] == [
+    assert fields[f"n{index_of(order, w)}"] == [
         "W", "shape (2, 4) float64", f"data {summary(tw.detach())}", f"grad {summary(tw.grad)}"]
-    assert fields[f"n{order.index(h)}"] == [
+    assert fields[f"n{index_of(order, h)}"] == [
         "h", "shape (2, 4) float64", f"data {summary(th.detach())}", f"grad {summary(th.grad)}"]
-    assert fields[f"n{order.index(loss)}"][:2] == ["loss", "shape () float64"]
+    assert fields[f"n{index_of(order, loss)}"][:2] == ["loss", "shape () float64"]
     ops = pygraphviz.AGraph(string=draw_graph(loss).source)
-    assert ops.get_node(f"n{order.index(h)}_op").attr["label"] == h.op
+    assert ops.get_node(f"n{index_of(order, h)}_op").attr["label"] == h.op
 
 
 def test_tensor_without_gradient_and_float32():
@@ -278,7 +283,7 @@ def ids_of_neuron(order: list[Value], output: Value) -> set[str]:
     members, stack = set(), [output]
     while stack:
         node = stack.pop()
-        i = order.index(node)
+        i = index_of(order, node)
         members.add(f"n{i}")
         if node.parents:
             members.add(f"n{i}_op")
@@ -303,7 +308,7 @@ def test_clusters_group_each_neuron_inside_its_layer():
     clustered = set().union(*(nodes for nodes, _ in found.values()))
     # The inputs, the loss's (out - 1) and its square and the constant 1 stay outside.
     outside = {f"n{i}" for i, node in enumerate(order)} - clustered
-    assert outside == {f"n{order.index(n)}" for n in
+    assert outside == {f"n{index_of(order, n)}" for n in
                        [named["x0"], named["x1"], loss, loss.parents[0], loss.parents[0].parents[1]]}
 
 
@@ -328,7 +333,7 @@ def test_clusters_of_an_nn_mlp():
     order = topological_order(loss)
     for parameter in model.parameters():
         neuron_cluster = parameter.label.rsplit(".w.", 1)[0].removesuffix(".b")
-        assert f"n{order.index(parameter)}" in found[neuron_cluster][0]
+        assert f"n{index_of(order, parameter)}" in found[neuron_cluster][0]
 
 
 def test_collapse_draws_a_cluster_as_one_box_beside_its_outputs():
@@ -336,7 +341,7 @@ def test_collapse_draws_a_cluster_as_one_box_beside_its_outputs():
     order = topological_order(loss)
     source = draw_graph(loss, collapse=("layers.0",)).source
     graph = pygraphviz.AGraph(string=source)
-    h0, h1 = (f"n{order.index(named[k])}" for k in ("h0", "h1"))
+    h0, h1 = (f"n{index_of(order, named[k])}" for k in ("h0", "h1"))
     inside = (ids_of_neuron(order, named["h0"]) | ids_of_neuron(order, named["h1"])) \
         - {h0, f"{h0}_op", h1, f"{h1}_op"}
     drawn = {str(n) for n in graph.nodes()}
@@ -346,11 +351,11 @@ def test_collapse_draws_a_cluster_as_one_box_beside_its_outputs():
     # Each hidden neuron: b, 2 w, 2 *, 2 + inside the box (and its tanh outside): 7 nodes, 3 parameters.
     assert graph.get_node("c0").attr["label"] == "layers.0\\n14 nodes inside, 6 parameters"
     edges = {(str(a), str(b)) for a, b in graph.edges()}
-    x0, x1 = (f"n{order.index(named[k])}" for k in ("x0", "x1"))
+    x0, x1 = (f"n{index_of(order, named[k])}" for k in ("x0", "x1"))
     assert {(x0, "c0"), (x1, "c0")} <= edges
     assert {e for e in edges if e[0] == "c0"} == {("c0", f"{h0}_op"), ("c0", f"{h1}_op")}
     products = [n for n in order if n.op == "*" and n.parents[1] in (named["h0"], named["h1"])]
-    assert {(f"n{order.index(p.parents[1])}", f"n{order.index(p)}_op") for p in products} <= edges
+    assert {(f"n{index_of(order, p.parents[1])}", f"n{index_of(order, p)}_op") for p in products} <= edges
 
 
 def test_collapse_inside_a_drawn_cluster_and_unknown_names():
@@ -378,8 +383,8 @@ def test_op_nodes_can_be_folded_into_the_records():
     order = topological_order(nodes["L"])
     fields = dot_fields(draw_graph(nodes["L"], op_nodes=False).source)
     assert "_op" not in draw_graph(nodes["L"], op_nodes=False).source
-    assert fields[f"n{order.index(nodes['y'])}"][0] == "[sigmoid] y"
-    assert fields[f"n{order.index(nodes['w25'])}"][0] == "w25"  # a leaf has no op
+    assert fields[f"n{index_of(order, nodes['y'])}"][0] == "[sigmoid] y"
+    assert fields[f"n{index_of(order, nodes['w25'])}"][0] == "w25"  # a leaf has no op
 
 
 def test_large_graphs_fold_op_nodes_unless_asked():
@@ -481,17 +486,17 @@ def test_roles_override_and_are_checked():
     order = topological_order(loss)
     kinds = {n: v[0] for n, v in svg_nodes(draw_graph(loss).pipe(format="svg")).items()}
     for parameter in model.parameters():  # nn labels its parameters ...w.0, ...b: parameters
-        assert "parameter" in kinds[f"n{order.index(parameter)}"].split()
+        assert "parameter" in kinds[f"n{index_of(order, parameter)}"].split()
     x0 = next(n for n in order if n.label == "x[0]")
-    assert "input" in kinds[f"n{order.index(x0)}"].split()
+    assert "input" in kinds[f"n{index_of(order, x0)}"].split()
     roles = {x0: "parameter", "x[1]": "constant"}
     overridden = svg_nodes(draw_graph(loss, roles=roles, show_constants=True).pipe(format="svg"))
-    assert "parameter" in overridden[f"n{order.index(x0)}"][0].split()
+    assert "parameter" in overridden[f"n{index_of(order, x0)}"][0].split()
     x1 = next(n for n in order if n.label == "x[1]")
-    assert "constant" in overridden[f"n{order.index(x1)}"][0].split()
+    assert "constant" in overridden[f"n{index_of(order, x1)}"][0].split()
     # A constant is folded into its op by default: w * x[1] with x[1] = -1 draws as "·*-1".
     folded = svg_nodes(draw_graph(loss, roles=roles).pipe(format="svg"))
-    assert f"n{order.index(x1)}" not in folded
+    assert f"n{index_of(order, x1)}" not in folded
     assert ["·*-1"] in [texts for kind, texts in folded.values() if "op" in kind.split()]
     with pytest.raises(ValueError, match="roles apply to leaves"):
         draw_graph(loss, roles={loss: "input"})
@@ -501,6 +506,11 @@ def test_roles_override_and_are_checked():
         draw_graph(loss, roles={Value(1.0, "elsewhere"): "input"})
     with pytest.raises(TypeError, match="roles must be a mapping"):
         draw_graph(loss, roles=[x0])
+    # Pairs do for nodes that cannot be dict keys (Tensors compare elementwise).
+    w = Tensor([[1.0], [2.0]], requires_grad=True, label="data_in")
+    y = (Tensor([[1.0, 2.0]], label="x") @ w).sum()
+    pairs = svg_nodes(draw_graph(y, roles=[(w, "input")]).pipe(format="svg"))
+    assert "input" in pairs[f"n{index_of(topological_order(y), w)}"][0].split()
 
 
 # -- folded constants --------------------------------------------------------------------------------
@@ -521,7 +531,7 @@ def test_constants_are_written_into_their_op():
         graph = pygraphviz.AGraph(string=source)
         order = topological_order(node)
         # u is the op's only input; the constant is no node of its own.
-        n_u, n_out = f"n{order.index(u)}", f"n{order.index(node)}"
+        n_u, n_out = f"n{index_of(order, u)}", f"n{index_of(order, node)}"
         assert sorted(str(n) for n in graph.nodes()) == sorted([n_u, n_out, f"{n_out}_op"])
         assert sorted((str(a), str(b)) for a, b in graph.edges()) == [(n_u, f"{n_out}_op"),
                                                                      (f"{n_out}_op", n_out)]
@@ -551,9 +561,9 @@ def test_labels_rename_a_node_everywhere():
     nodes["L"].backward()
     order = topological_order(nodes["L"])
     fields = dot_fields(draw_graph(nodes["L"], labels={nodes["w25"]: "w52"}).source)
-    assert fields[f"n{order.index(nodes['w25'])}"][0] == "w52"
+    assert fields[f"n{index_of(order, nodes['w25'])}"][0] == "w52"
     product = nodes["u5"].parents[1]  # w25 * x2, unlabelled: named by its expression
-    assert fields[f"n{order.index(product)}"][0] == "(w52*x2)"
+    assert fields[f"n{index_of(order, product)}"][0] == "(w52*x2)"
     with pytest.raises(TypeError, match="must be a non-empty str"):
         draw_graph(nodes["L"], labels={nodes["w25"]: ""})
 
@@ -584,10 +594,10 @@ def test_focus_edges_and_by_label():
     source = draw_graph(nodes["L"], focus="w25").source
     graph = pygraphviz.AGraph(string=source)
     clear = {(str(a), str(b)) for a, b in graph.edges() if "dimmed" not in (graph.get_edge(a, b).attr["class"] or "")}
-    ids = {name: f"n{order.index(nodes[name])}" for name in ("w25", "u5", "v5", "F", "y", "L")}
-    product = f"n{order.index(nodes['u5'].parents[1])}"
+    ids = {name: f"n{index_of(order, nodes[name])}" for name in ("w25", "u5", "v5", "F", "y", "L")}
+    product = f"n{index_of(order, nodes['u5'].parents[1])}"
     assert (ids["w25"], f"{product}_op") in clear and (product, f"{ids['u5']}_op") in clear
-    x2 = f"n{order.index(nodes['x2'])}"
+    x2 = f"n{index_of(order, nodes['x2'])}"
     assert (x2, f"{product}_op") not in clear  # x2 feeds the chain but is not on it
     assert len(clear) == 14  # 7 op -> node edges and 7 node -> op edges along the chain
     assert "dimmed: off the chains from L to w25" in source
@@ -613,9 +623,9 @@ def test_edge_labels_carry_the_slides_five_steps():
     g = hand_gradients(f)
     step = slide_chain_for_w52(f)
     order = topological_order(nodes["L"])
-    pos = {name: order.index(node) for name, node in nodes.items()}
-    product = order.index(nodes["u5"].parents[1])
-    minus2 = order.index(nodes["L"].parents[0])
+    pos = {name: index_of(order, node) for name, node in nodes.items()}
+    product = index_of(order, nodes["u5"].parents[1])
+    minus2 = index_of(order, nodes["L"].parents[0])
     labels = edge_labels(draw_graph(nodes["L"], edge_labels=True).source)
     # Step 1: dL/dw52 = dL/du5 * x2 (the edge w25 -> the product's op carries it).
     assert labels[(f"n{pos['w25']}", f"n{product}_op")] == (
@@ -645,7 +655,7 @@ def test_edge_labels_on_tensor_ops_use_matrix_calculus():
     loss.label = "loss"
     labels = edge_labels(draw_graph(loss, edge_labels=True).source)
     order = topological_order(loss)
-    text = labels[(f"n{order.index(w)}", f"n{order.index(loss.parents[0])}_op")]
+    text = labels[(f"n{index_of(order, w)}", f"n{index_of(order, loss.parents[0])}_op")]
     assert "∂" in text and "<array" not in text
     # dloss/dW = x^T * 1 = [[1], [2]]
     assert "dloss/dW += [[1], [2]]" in text
@@ -664,8 +674,8 @@ def test_w52_hidden_units_keep_each_units_nodes_together():
         # with the op nodes of the four computed ones; x1 and x2 are shared, so outside.
         u = nodes[f"u{j}"]
         members = {nodes[f"v{j}"], u, *u.parents, nodes[f"w1{j}"], nodes[f"w2{j}"]}
-        want.append(sorted({f"n{order.index(n)}" for n in members}
-                           | {f"n{order.index(n)}_op" for n in members if n.parents}))
+        want.append(sorted({f"n{index_of(order, n)}" for n in members}
+                           | {f"n{index_of(order, n)}_op" for n in members if n.parents}))
     assert contents == sorted(want)
     assert clusters_by_index(draw_graph(nodes["L"], group_units=False).source) == []
 

@@ -66,9 +66,10 @@ LARGE_GRAPH_NODES = 1000
 
 # The largest layout `draw_graph` draws without being told otherwise, in layout nodes: the
 # nodes drawn plus the bends Graphviz adds along edges spanning several ranks (one per rank
-# crossed). About 8 s with either renderer on a 2-core VM (benchmarks/RESULTS.md), within
-# the render time limit `viz.render.DEFAULT_TIMEOUT_S`.
-DEFAULT_MAX_NODES = 30_000
+# crossed). On a 2-core VM a layout of 8,400 takes about 1 s and one of 19,000 (an MLP's loss
+# over 7 points) 4-8 s, up to 19 s with pygraphviz on a busy machine (benchmarks/RESULTS.md):
+# this keeps drawings well within the render time limit `viz.render.DEFAULT_TIMEOUT_S`.
+DEFAULT_MAX_NODES = 15_000
 
 SANS_FONT = "Helvetica,Arial,sans-serif"
 # Step frames use a fixed-width font: with every text padded to a fixed length, node
@@ -367,15 +368,24 @@ def leaf_role(node: Any) -> Role:
     return "parameter" if requires_grad else "input"
 
 
+def _pairs(value: Any, what: str, example: str) -> list[tuple[Any, Any]]:
+    """The (node, value) pairs of a mapping, or of a list of pairs (nodes that compare
+    elementwise, like Tensors, cannot be dict keys)."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        return list(value)
+    raise TypeError(f"{what} must be a mapping {{node: {example}}} or a list of (node, {example}) "
+                    f"pairs, got {type(value).__name__}")
+
+
 def check_roles(roles: Any, order: Sequence[Any]) -> dict[int, Role]:
-    """`roles` ({node: "input" | "parameter" | "constant"}) keyed by ``id(node)``, checked."""
+    """`roles` ({node: "input" | "parameter" | "constant"}, or such pairs) keyed by ``id(node)``,
+    checked."""
     if roles is None:
         return {}
-    if not isinstance(roles, Mapping):
-        raise TypeError(f"roles must be a mapping {{node: 'input' | 'parameter' | 'constant'}}, "
-                        f"got {type(roles).__name__}")
     out: dict[int, Role] = {}
-    for key, role in roles.items():
+    for key, role in _pairs(roles, "roles", "'input' | 'parameter' | 'constant'"):
         node = find_node(order, key, "roles key")
         if role not in ROLES:
             raise ValueError(f"roles[{_describe(node)}] must be one of {', '.join(ROLES)}, got {role!r}")
@@ -386,13 +396,11 @@ def check_roles(roles: Any, order: Sequence[Any]) -> dict[int, Role]:
 
 
 def check_labels(labels: Any, order: Sequence[Any]) -> dict[int, str]:
-    """`labels` ({node: "name"}) keyed by ``id(node)``, checked."""
+    """`labels` ({node: "name"}, or such pairs) keyed by ``id(node)``, checked."""
     if labels is None:
         return {}
-    if not isinstance(labels, Mapping):
-        raise TypeError(f"labels must be a mapping {{node: 'name'}}, got {type(labels).__name__}")
     out: dict[int, str] = {}
-    for key, name in labels.items():
+    for key, name in _pairs(labels, "labels", "'name'"):
         node = find_node(order, key, "labels key")
         if not isinstance(name, str) or not name:
             raise TypeError(f"labels[{_describe(node)}] must be a non-empty str, got {name!r}")
@@ -1156,9 +1164,10 @@ def draw_graph(
       declaration writes it and its value (``∂u5/∂w25 = x2 = 3.5``), and the contribution it
       carries to dL/d(parent), upstream x local, from `autograd_core.trace_backward`.
     - ``roles={node: "input" | "parameter" | "constant"}`` overrides the role of leaves (for
-      a module's parameters: ``dict.fromkeys(model.parameters(), "parameter")``).
+      a module's parameters: ``dict.fromkeys(model.parameters(), "parameter")``). A key may
+      also be a label; a list of (node, role) pairs does for nodes that are not hashable.
     - ``labels={node: "name"}`` draws a node under another name (in expressions too), e.g.
-      a weight as the question names it.
+      a weight as the question names it (same forms as `roles`).
     - constants are folded into the op that uses them (``1/u`` is one op node ``1/·`` with u
       its only input); ``show_constants=True`` draws them as nodes.
     - `legend` adds a key under the graph; `theme` is "light" (default), "dark" or "print"
