@@ -344,11 +344,12 @@ def _run_pygraphviz(source: str, engine: str, jobs: Sequence[Job], timeout: Opti
                                    f"(worker exit code {worker.exitcode}); the executable may "
                                    f"still work: {INSTALL_HELP}") from None
         finally:
+            # Whatever happened (the payload arrived, the time ran out, Ctrl-C in a notebook),
+            # no worker outlives the call: one that has sent its payload is only exiting.
             receiver.close()
-            worker.join(timeout=5)
             if worker.is_alive():
                 worker.kill()
-                worker.join()
+            worker.join()
     else:
         try:
             done = subprocess.run([sys.executable, "-c", _SPAWN_CODE, __file__],
