@@ -241,42 +241,130 @@ def data_of(x: Any) -> Any:
     return getattr(x, "data", x) if _APPLIERS.get(type(x)) is not None else x
 
 
+class Zero(float):
+    """The number 0 as a *selected* local derivative: ``x * ZERO`` is 0 for every number x,
+    inf and NaN included, where ``x * 0.0`` would be NaN.
+
+    This is how PyTorch's rules that pick with a mask (``where(x <= 0, 0, grad)`` for relu)
+    read as a product dL/dx = dL/dout * d out/dx: a gradient that the mask does not let through
+    is 0, whatever reaches the mask. A Value op stores it as its local derivative like any
+    float (``Value(-2.0).relu()`` has ``local_grads == (0.0,)``), so the scalar backward's plain
+    ``upstream * local`` selects without a test. Arithmetic other than a product gives floats.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls) -> "Zero":
+        return super().__new__(cls, 0.0)
+
+    def __mul__(self, other: Any) -> Any:
+        if type(other) is float or type(other) is int or type(other) is Zero:
+            return 0.0
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return "0.0"
+
+    def __reduce__(self) -> tuple:
+        return (Zero, ())
+
+
+ZERO = Zero()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A local derivative on arrays that is `value` where `keep` and a selected 0 (see `Zero`)
+    elsewhere: ``times(upstream, Gate(keep, value))`` is ``where(keep, upstream * value, 0)``.
+    `gate` makes them; `times` is the only place that reads them."""
+
+    keep: np.ndarray
+    value: Any
+
+
+def gate(keep: Any, value: Any, like: Any) -> Any:
+    """A local derivative that is `value` where `keep` (a bool or boolean array computed from
+    ``data_of(like)``) and a *selected* 0 elsewhere: multiplied by the upstream gradient (in
+    `times`), the places where `keep` is false give 0 even when that gradient is inf or NaN,
+    as PyTorch's ``where(keep, grad * value, 0)``. In the kind of `like`: for a float or a
+    Value ``value`` or `ZERO`; for arrays and Tensors a boolean mask (when value is 1) or a
+    `Gate`."""
+    if isinstance(data_of(like), (np.ndarray, np.generic)):
+        keep = np.asarray(keep, dtype=bool)
+        if type(value) is float and value == 1.0:
+            return _broadcast_mask(keep, data_of(like))
+        return Gate(keep, value)
+    return value if keep else ZERO
+
+
+def _broadcast_mask(mask: np.ndarray, like: Any) -> np.ndarray:
+    shape = np.shape(like)
+    return mask if mask.shape == shape else np.broadcast_to(mask, np.broadcast_shapes(mask.shape, shape))
+
+
 def times(upstream: Any, local: Any) -> Any:
-    """upstream * local, skipping the product where the local derivative is the number 1 or -1,
-    or where the upstream gradient is the constant seed 1 of a scalar backward."""
-    if type(local) is float or type(local) is int:
+    """upstream * local, the chain rule's product, where a mask *selects* instead: a boolean
+    array (`gate`'s mask), `ZERO` and a `Gate` give 0 wherever they block, whatever the
+    upstream gradient holds there (inf, NaN), as PyTorch's masked rules.
+    Skips the product where the local derivative is the number 1 or -1, or where the upstream
+    gradient is the constant seed 1 of a scalar backward."""
+    kind = type(local)
+    if kind is float or kind is int:
         if local == 1:
             return upstream
         if local == -1:
             return -upstream
+    elif kind is np.ndarray:
+        if local.dtype == np.bool_:
+            return _pass_where(local, upstream)
+    elif kind is Gate:
+        return _pass_where(local.keep, times(upstream, local.value))
+    elif kind is Zero:
+        if _APPLIERS.get(type(upstream)) is None:  # a number or an array: zeros of its kind
+            return 0.0 if not isinstance(upstream, (np.ndarray, np.generic)) else \
+                np.zeros_like(upstream)
+        if isinstance(upstream.data, np.ndarray):  # a Tensor: a node, so the graph stays whole
+            return _pass_where(np.zeros(upstream.data.shape, bool), upstream)
     elif getattr(upstream, "is_constant", False) and upstream.data == 1.0:
         return local
     return upstream * local
 
 
+def _pass_where(keep: np.ndarray, upstream: Any) -> Any:
+    """`upstream` where `keep`, else 0 (no product), in upstream's kind; a node stays a node."""
+    if type(upstream) is np.ndarray or isinstance(upstream, np.generic):
+        upstream = np.asarray(upstream)
+        return np.where(keep, upstream, upstream.dtype.type(0))
+    if _APPLIERS.get(type(upstream)) is None:  # a float: keep is a 0-d mask
+        return float(upstream) if keep else 0.0
+    if isinstance(upstream.data, np.ndarray):
+        from autograd_core.tensor_functions import where
+        return where(np.asarray(keep), upstream, 0.0)
+    return upstream if keep else upstream * ZERO
+
+
 def select(condition: Any, if_true: Any, if_false: Any, like: Any) -> Any:
     """`if_true` where `condition` (a bool or boolean array from ``data_of(like)``), else
     `if_false`, in the kind of `like`; a mask picks, it never multiplies, so an infinite or
-    NaN branch that is not picked cannot leak into the result."""
-    if isinstance(like, (np.ndarray, np.generic)):  # a numpy scalar is a 0-d array here
-        if type(if_true) is float and type(if_false) is float and np.shape(condition) == like.shape \
-                and isinstance(condition, np.ndarray):
-            # A 0/1 mask stays boolean: multiplying by it is exact and keeps the float dtype.
-            if if_true == 0.0 and if_false == 1.0:
-                return ~condition
-            if if_true == 1.0 and if_false == 0.0:
-                return condition
-        return np.where(condition, if_true, if_false).astype(like.dtype, copy=False)
-    apply = _APPLIERS.get(type(like))
-    if apply is None:  # a float
-        return float(if_true if condition else if_false)
-    if isinstance(like.data, np.ndarray):
+    NaN branch that is not picked cannot leak into the result.
+
+    The result holds *values*: a 0 it picks is the number 0, and the upstream gradient times
+    it is NaN where that gradient is inf or NaN, as in PyTorch's rules that multiply (abs's
+    ``grad * sgn(x)``). For a derivative that *blocks* the gradient (relu's), use `gate`."""
+    raw = data_of(like)
+    if isinstance(raw, (np.ndarray, np.generic)):  # a numpy scalar is a 0-d array here
+        dtype = np.asarray(raw).dtype
+        if _APPLIERS.get(type(like)) is None:
+            return np.asarray(np.where(condition, if_true, if_false)).astype(dtype, copy=False)
         from autograd_core.tensor import constant
         from autograd_core.tensor_functions import where
-        dtype = like.data.dtype
         if not (_APPLIERS.get(type(if_true)) or _APPLIERS.get(type(if_false))):
             return constant(np.where(condition, if_true, if_false).astype(dtype, copy=False))
         return where(np.asarray(condition), _in_dtype(if_true, dtype), _in_dtype(if_false, dtype))
+    if _APPLIERS.get(type(like)) is None:  # a float
+        return float(if_true if condition else if_false)
     return if_true if condition else if_false
 
 
@@ -400,9 +488,10 @@ def _array_sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _power_derivative(x: Any, n: float) -> Any:
     """d(x^n)/dx = n x^(n-1), with PyTorch's values where that formula reads 0 * inf or 1/0:
-    0 for n = 0, and +inf at x = 0 for 0 < n < 1 (the slope of a root at 0)."""
+    a selected 0 for n = 0 (0 even under an infinite upstream gradient, as PyTorch's
+    ``where(exponent == 0, 0, ...)``), and +inf at x = 0 for 0 < n < 1 (a root's slope at 0)."""
     if n == 0.0:
-        return 0.0 * x if not isinstance(x, float) else 0.0
+        return gate(False, 1.0, x)
     if n == 1.0:
         return 1.0
     if isinstance(x, float):
@@ -432,43 +521,45 @@ def _power_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
 
 
 def _power_base_derivative(a: Any, b: Any) -> Any:
-    """d(a^b)/da = b a^(b-1), 0 where b = 0 (as PyTorch)."""
+    """d(a^b)/da = b a^(b-1), a selected 0 where b = 0 (PyTorch's ``where(b == 0, 0, ...)``)."""
     raw_a, raw_b = data_of(a), data_of(b)
     if isinstance(raw_a, float) and isinstance(raw_b, float):
         return _power_derivative(raw_a, raw_b) if type(a) is float else (
-            0.0 if raw_b == 0.0 else b * a ** (b - 1.0))
+            ZERO if raw_b == 0.0 else b * a ** (b - 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         general = b * a ** (b - 1.0)
         zero = np.asarray(raw_b) == 0
         if zero.any():
-            return select(np.broadcast_to(zero, np.broadcast_shapes(np.shape(raw_a), np.shape(raw_b))),
-                          0.0, general, general)
+            shape = np.broadcast_shapes(np.shape(raw_a), np.shape(raw_b))
+            return Gate(np.broadcast_to(~zero, shape), general)
         return general
 
 
 def _maximum_derivative(a: Any, b: Any, out: Any) -> tuple[Any, Any]:
-    """[a > b] and [b > a], each 1/2 at a tie (torch.maximum's rule), as constants."""
+    """torch.maximum's rule: each input gets the gradient where it is not below the other
+    (a selected 0 elsewhere, which blocks even an infinite gradient), half of it at a tie;
+    where either is NaN no comparison holds, so both get all of it (the result is NaN)."""
     raw_a, raw_b = data_of(a), data_of(b)
     if isinstance(raw_a, float) and isinstance(raw_b, float):  # floats, or Values
-        return (1.0 if raw_a > raw_b else 0.5 if raw_a == raw_b else 0.0,
-                1.0 if raw_b > raw_a else 0.5 if raw_a == raw_b else 0.0)
+        if raw_a > raw_b:
+            return 1.0, ZERO
+        if raw_a < raw_b:
+            return ZERO, 1.0
+        return (0.5, 0.5) if raw_a == raw_b else (1.0, 1.0)
     raw_a, raw_b = np.asarray(raw_a), np.asarray(raw_b)
-    tie = np.where(raw_a == raw_b, 0.5, 0.0)
-    shares = (np.where(raw_a > raw_b, 1.0, tie), np.where(raw_b > raw_a, 1.0, tie))
-    dtype = np.result_type(raw_a, raw_b)
-    return tuple(_as_kind_of(share.astype(dtype, copy=False), out) for share in shares)
-
-
-def _as_kind_of(array: np.ndarray, like: Any) -> Any:
-    """`array` as a constant of the kind of `like`: itself for arrays, a Tensor for a Tensor."""
-    if _APPLIERS.get(type(like)) is None:
-        return array
-    from autograd_core.tensor import constant
-    return constant(array)
+    shape = np.broadcast_shapes(raw_a.shape, raw_b.shape)
+    keep_a = np.broadcast_to(~(raw_a < raw_b), shape)
+    keep_b = np.broadcast_to(~(raw_a > raw_b), shape)
+    tie = raw_a == raw_b
+    if not tie.any():
+        return gate(keep_a, 1.0, out), gate(keep_b, 1.0, out)
+    share = np.broadcast_to(np.where(tie, 0.5, 1.0).astype(np.result_type(raw_a, raw_b)), shape)
+    return Gate(keep_a, share), Gate(keep_b, share)
 
 
 def _scalar_maximum(a: float, b: float) -> float:
-    return a if a >= b else b
+    """max(a, b), NaN where either is NaN (as torch.maximum and np.maximum)."""
+    return a if a >= b else b if b > a else math.nan
 
 
 def _nonpositive_part(x: np.ndarray) -> np.ndarray:
@@ -509,7 +600,7 @@ LOG = define_op("log", forward=np.log, scalar=_scalar_log, derivative=lambda x, 
 ABS = define_op("abs", forward=np.abs, scalar=abs,
                 derivative=lambda x, out: select(data_of(x) > 0, 1.0,
                                                  select(data_of(x) < 0, -1.0, 0.0, x), x),
-                formula="sign({x})")
+                formula="sign({x})")  # a product (PyTorch's grad * sgn(x)): sgn is 0 at 0 and NaN
 MAXIMUM = define_op("max", forward=np.maximum, scalar=_scalar_maximum,
                     derivative=_maximum_derivative, formula=("[{a}>{b}]", "[{b}>{a}]"))
 
@@ -521,10 +612,12 @@ TANH = define_op("tanh", forward=np.tanh, scalar=math.tanh,
 SIGMOID = define_op("sigmoid", forward=_array_sigmoid, scalar=_scalar_sigmoid,
                     derivative=lambda x, out: out * (1.0 - out), formula="{out}*(1-{out})",
                     kernel="sigmoid")
+# relu's derivative gates (PyTorch: where(x <= 0, 0, grad)): a selected 0 for x <= 0, so that
+# relu(x) ** 0.5 or log(relu(x)) at x < 0 gets the gradient 0, not 0 * inf = NaN.
 RELU = define_op("relu", forward=lambda x: np.maximum(x, x.dtype.type(0)),  # NaN stays NaN
                  scalar=lambda x: 0.0 if x <= 0.0 else x,
-                 derivative=lambda x, out: (0.0 if x <= 0.0 else 1.0) if type(x) is float
-                 else select(data_of(x) <= 0, 0.0, 1.0, x),
+                 derivative=lambda x, out: (ZERO if x <= 0.0 else 1.0) if type(x) is float
+                 else gate(np.logical_not(data_of(x) <= 0), 1.0, x),
                  formula="[{x}>0]", kernel="relu")
 LEAKY_RELU = define_op(
     "leaky_relu",
@@ -615,4 +708,4 @@ def register_tensor_formula(name: str, *formulas: str) -> None:
 
 __all__ = ["Op", "OPS", "define_op", "ACTIVATIONS", "TENSOR_FORMULAS", "register_tensor_formula",
            "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "absolute", "maximum",
-           "select", "indicator", "data_of", "times"]
+           "select", "gate", "indicator", "data_of", "times", "ZERO", "Zero", "Gate"]

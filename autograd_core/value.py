@@ -362,9 +362,9 @@ def as_value(x: Operand) -> Value:
     """`x` itself if it is a Value, else a new `Constant` leaf holding the number `x`."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:  # the usual case, without the checked constructor
+    if type(x) is float or type(x) is int or type(x) is ops.Zero:  # without the checked constructor
         out = _allocate(Constant)
-        out.data = float(x)
+        out.data = x if type(x) is ops.Zero else float(x)  # a selected 0 stays one (ops.Zero)
         out.grad = 0.0
         out.label = ""
         out._op = out._first_parent = out._second_parent = None

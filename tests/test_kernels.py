@@ -398,6 +398,27 @@ def test_kernels_at_extreme_values(mode, dtype):
 @pytest.mark.parametrize("mode", ["numpy", *KERNEL_MODES])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", reference.ACTIVATIONS)
+def test_activation_backward_under_infinite_and_nan_upstream_follows_torch(name, dtype, mode):
+    # relu selects (torch: where(x <= 0, 0, grad)), so an inf or NaN gradient at x <= 0 gives 0;
+    # the others multiply, as torch does (leaky_relu's slope, elu's alpha e^x: inf * 0 = NaN
+    # where e^x underflows). 70 elements, so the vectorized loop bodies see them too.
+    param = 0.3 if name in PARAMETRIZED else 0.0
+    base = np.array([-2.0, 0.0, 3.0, -900.0, np.nan, -1.0, 1.0], dtype)
+    grads = np.array([np.inf, -np.inf, np.inf, np.inf, 1.0, np.nan, np.nan], dtype)
+    x, upstream = np.tile(base, 10), np.tile(grads, 10)
+    leaf = torch.tensor(x[:7], requires_grad=True)
+    expected = torch_activation(name, leaf, param)
+    (expected_grad,) = torch.autograd.grad(expected, leaf, torch.tensor(upstream[:7]))
+    with K.kernel_mode(mode), np.errstate(all="ignore"):
+        out = K.activation_forward(name, x, param)
+        grad = K.activation_backward(name, x, out, upstream, param)
+    np.testing.assert_allclose(grad, np.tile(expected_grad.numpy(), 10), rtol=RTOL[dtype],
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("mode", ["numpy", *KERNEL_MODES])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", reference.ACTIVATIONS)
 def test_activations_at_nan_follow_torch_in_every_mode(name, dtype, mode):
     # PyTorch's comparisons (relu: x <= 0, leaky_relu: x > 0, elu: x <= 0) decide where a
     # NaN goes: relu and elu pass the upstream gradient through it, leaky_relu scales it by

@@ -245,3 +245,69 @@ def test_activations_use_the_kernels_module(name, monkeypatch):
     x = Tensor([-1.0, 2.0], requires_grad=True)
     getattr(x, name)().sum().backward()
     assert calls == ["run_activation_forward", "run_activation_backward"]
+
+
+# -- at the edges: masks that select, NaN, tiny divisors (issue 11), each case vs PyTorch --------
+
+INF, NAN = float("inf"), float("nan")
+
+
+def _maximum(a, b):
+    from autograd_core import maximum
+    return maximum(a, b)
+
+
+# (name, ours, torch's, inputs, upstream). relu, maximum, clip, where and x ** 0 *select*
+# (torch: where(mask, grad, 0)), so a blocked inf or NaN gradient gives 0; abs, leaky_relu and
+# elu *multiply* (0 * inf = NaN), as torch. Each input is a vector, so the kernels see them.
+TENSOR_EDGE_CASES = [
+    ("relu ** 0.5 below 0", lambda x: x.relu() ** 0.5, lambda x: x.relu() ** 0.5,
+     [[-2.0, 0.0, 4.0]], [1.0, 1.0, 1.0]),
+    ("log relu below 0", lambda x: x.relu().log(), lambda x: x.relu().log(),
+     [[-2.0, 0.0, 4.0]], [1.0, 1.0, 1.0]),
+    ("relu, inf and nan upstream", lambda x: x.relu(), torch.relu,
+     [[-1.0, 0.0, 2.0, NAN, -3.0]], [INF, -INF, INF, 1.0, NAN]),
+    ("leaky_relu, inf upstream", lambda x: x.leaky_relu(0.1), lambda x: TF.leaky_relu(x, 0.1),
+     [[-1.0, 0.0, 2.0, NAN]], [INF, INF, INF, 1.0]),
+    ("elu, inf upstream", lambda x: x.elu(), TF.elu,
+     [[-800.0, -1.0, 0.0, 2.0, NAN]], [INF, INF, INF, INF, 1.0]),
+    ("abs at nan and 0", lambda x: x.abs(), torch.abs,
+     [[NAN, 0.0, -2.0, NAN, 0.0]], [1.0, 1.0, INF, INF, INF]),
+    ("maximum at nan", _maximum, torch.maximum,
+     [[NAN, 1.0, NAN, 3.0], [1.0, NAN, NAN, 3.0]], [1.0, 1.0, 1.0, 1.0]),
+    ("maximum, inf upstream", _maximum, torch.maximum,
+     [[1.0, 2.0, 1.0], [2.0, 1.0, 1.0]], [INF, NAN, INF]),
+    ("clip, inf upstream", lambda x, lo, hi: x.clip(lo, hi), torch.clamp,
+     [[-2.0, 0.5, 3.0, NAN], [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]], [INF, INF, NAN, INF]),
+    ("where, inf upstream", lambda a, b: where(np.array([True, False, True]), a, b),
+     lambda a, b: torch.where(torch.tensor([True, False, True]), a, b),
+     [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [INF, NAN, -INF]),
+    ("x ** 0, inf upstream", lambda x: x ** 0, lambda x: x ** 0, [[2.0, 0.0]], [INF, NAN]),
+    ("a ** b at b = 0", lambda a, b: a ** b, lambda a, b: a ** b,
+     [[2.0, 0.0, 3.0], [0.0, 0.0, 2.0]], [INF, INF, 1.0]),
+    ("tiny divisors", lambda a, b: a / b, lambda a, b: a / b,
+     [[1e-170, 0.0, 1e-300, 1.0], [1e-170, 1e-200, 1e-160, 1e-300]], [1.0, 1.0, 1.0, 1.0]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, inputs, upstream", TENSOR_EDGE_CASES,
+                         ids=[case[0] for case in TENSOR_EDGE_CASES])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mode", ["numpy", "serial", "parallel"])
+def test_tensor_edge_cases_follow_torch_in_every_kernel_mode(name, ours, theirs, inputs, upstream,
+                                                             dtype, mode):
+    from autograd_core.kernels import kernel_mode
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    leaves = [torch.tensor(x, dtype=torch_dtype, requires_grad=True) for x in inputs]
+    expected = theirs(*leaves)
+    expected.backward(torch.tensor(upstream, dtype=torch_dtype))
+    tensors = [Tensor(x, requires_grad=True, dtype=dtype) for x in inputs]
+    with kernel_mode(mode), np.errstate(all="ignore"):
+        out = ours(*tensors)
+        out.backward(np.array(upstream))
+    tol = 1e-14 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=tol, err_msg="value")
+    assert out.dtype == dtype
+    for i, (tensor, leaf) in enumerate(zip(tensors, leaves)):
+        np.testing.assert_allclose(tensor.grad, leaf.grad.numpy(), rtol=tol, err_msg=f"grad {i}")
+        assert tensor.grad.dtype == dtype

@@ -468,3 +468,66 @@ def test_numbers_in_expressions_become_constant_leaves():
     assert not y.is_constant and not out.is_constant and not as_value(y).is_constant
     out.backward()
     assert y.grad == 2.0  # hand: d(2y - 3)/dy = 2
+
+
+# -- at the edges: masks that select, NaN, tiny divisors (issue 11), each case vs PyTorch --------
+
+INF, NAN = math.inf, math.nan
+
+# (name, ours, torch's, inputs, upstream dL/dout). What torch does, and so what we do:
+# relu, maximum, clip, where and x ** 0 *select* (where(mask, grad, 0)): a blocked gradient is 0
+# even when it is inf or NaN; abs (grad * sgn x), leaky_relu and elu *multiply*: 0 * inf = NaN.
+EDGE_CASES = [
+    ("relu ** 0.5 below 0", lambda x: x.relu() ** 0.5, lambda x: x.relu() ** 0.5, [-2.0], 1.0),
+    ("relu at 0, inf upstream", lambda x: x.relu(), torch.relu, [0.0], INF),
+    ("relu below 0, nan upstream", lambda x: x.relu(), torch.relu, [-1.5], NAN),
+    ("relu at nan", lambda x: x.relu(), torch.relu, [NAN], 1.0),
+    ("maximum(nan, 1)", maximum, torch.maximum, [NAN, 1.0], 1.0),
+    ("maximum(1, nan)", maximum, torch.maximum, [1.0, NAN], 1.0),
+    ("maximum(nan, nan)", maximum, torch.maximum, [NAN, NAN], 1.0),
+    ("maximum(1, 2), inf upstream", maximum, torch.maximum, [1.0, 2.0], INF),
+    ("maximum(2, 1), nan upstream", maximum, torch.maximum, [2.0, 1.0], NAN),
+    ("maximum tie, inf upstream", maximum, torch.maximum, [1.0, 1.0], INF),
+    ("abs at nan", lambda x: x.abs(), torch.abs, [NAN], 1.0),
+    ("abs at 0, inf upstream", lambda x: x.abs(), torch.abs, [0.0], INF),
+    ("leaky_relu below 0, inf upstream", lambda x: x.leaky_relu(0.1),
+     lambda x: TF.leaky_relu(x, 0.1), [-2.0], INF),
+    ("elu far below 0, inf upstream", lambda x: x.elu(), TF.elu, [-800.0], INF),
+    ("x ** 0, inf upstream", lambda x: x ** 0, lambda x: x ** 0, [2.0], INF),
+    ("a ** b at b = 0, inf upstream", lambda a, b: a ** b, lambda a, b: a ** b, [2.0, 0.0], INF),
+    ("1e-170 / 1e-170", lambda a, b: a / b, lambda a, b: a / b, [1e-170, 1e-170], 1.0),
+    ("0 / 1e-200", lambda a, b: a / b, lambda a, b: a / b, [0.0, 1e-200], 1.0),
+    # torch turns number / tensor into number * reciprocal(b), whose rule -number/b^2 underflows
+    # to -inf here; its tensor / tensor rule, which ours follows for both forms, gives -1e170.
+    ("1e-170 / x at 1e-170", lambda b: 1e-170 / b,
+     lambda b: torch.tensor(1e-170, dtype=torch.float64) / b, [1e-170], 1.0),
+    ("1e-300 / 1e-160", lambda a, b: a / b, lambda a, b: a / b, [1e-300, 1e-160], 1.0),
+]
+
+
+def same_number(actual: float, expected: float) -> bool:
+    """Equal, NaN where the other is NaN (the sign of a zero is not compared)."""
+    if math.isnan(expected):
+        return math.isnan(actual)
+    return actual == expected or math.isclose(actual, expected, rel_tol=1e-14)
+
+
+def test_log_of_relu_below_zero_is_refused_by_design():
+    # log(0) raises for a Value (a domain error names the node); the Tensor version is -inf with
+    # gradient 0, as torch (tests/test_tensor_functions.py).
+    with pytest.raises(ValueError, match="log of a non-positive number 0"):
+        Value(-2.0).relu().log()
+
+
+@pytest.mark.parametrize("name, ours, theirs, inputs, upstream", EDGE_CASES,
+                         ids=[case[0] for case in EDGE_CASES])
+def test_value_edge_cases_follow_torch(name, ours, theirs, inputs, upstream):
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    expected = theirs(*leaves)
+    expected.backward(torch.tensor(upstream, dtype=torch.float64))
+    values = [Value(x) for x in inputs]
+    out = ours(*values)
+    out.backward(upstream)
+    assert same_number(out.data, expected.item()), (out.data, expected.item())
+    for ours_grad, leaf in zip((v.grad for v in values), leaves):
+        assert same_number(ours_grad, leaf.grad.item()), (name, ours_grad, leaf.grad.item())

@@ -97,8 +97,8 @@ def run_activation_backward(op: "ops.Op", x: np.ndarray, out: np.ndarray,
     """dL/dx = grad * the declared derivative of `op` (arrays of one shape and dtype, not
     checked again), in one Numba pass where the size says that pays off."""
     path = route(f"{op.kernel}_backward", x.size)
-    if path == "numpy":
-        return np.asarray(grad * op.derivative(x, out))
+    if path == "numpy":  # times: a mask (relu's) selects rather than multiplies
+        return np.asarray(ops.times(grad, op.derivative(x, out)))
     driver = getattr(compiled_kernels(), f"activation_backward_{path}")
     grad_x = np.empty(x.shape, x.dtype)
     driver(op.kernel, _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),

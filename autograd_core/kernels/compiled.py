@@ -300,12 +300,14 @@ def _activation_backward_block(kernel, x, out, grad, grad_x, param):
     """grad_x = grad * f'(x) elementwise (chain rule dL/dx = dL/dout * dout/dx), with f':
     relu 0 if x<=0 else 1; tanh 1-out^2; sigmoid out*(1-out); leaky_relu 1 if x>0 else
     slope; elu alpha*exp(x) if x<=0 else 1. The comparisons are PyTorch's (and the
-    reference's): a NaN x gets slope 1 from relu and elu and `slope` from leaky_relu."""
+    reference's): a NaN x gets slope 1 from relu and elu and `slope` from leaky_relu.
+    relu selects rather than multiplies, as PyTorch's where(x <= 0, 0, grad): 0 for x <= 0
+    even where grad is inf or NaN (0 * inf would be NaN)."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
     if kernel == "relu":
         for i in range(x.size):
-            grad_x[i] = grad[i] * (zero if x[i] <= zero else one)
+            grad_x[i] = zero if x[i] <= zero else grad[i]
     elif kernel == "tanh":
         for i in range(x.size):
             grad_x[i] = grad[i] * (one - out[i] * out[i])

@@ -37,10 +37,11 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
                         param: float = 0.0) -> np.ndarray:
     """dL/dx = dL/dout * d out/dx, with the declared derivative of the activation `name`.
 
-    relu: grad*(0 if x<=0 else 1); tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
+    relu: (0 if x<=0 else grad); tanh: grad*(1-out^2); sigmoid: grad*out*(1-out);
     leaky_relu: grad*(1 if x>0 else slope); elu: grad*(alpha*exp(x) if x<=0 else 1).
     """
-    return np.asarray(grad * _activation(name, param).derivative(x, out))
+    # times: relu's derivative is a mask, which selects (0 where x <= 0 even for an inf grad)
+    return np.asarray(ops.times(grad, _activation(name, param).derivative(x, out)))
 
 
 # Rows this short (the logits of a classifier) are reduced on a column-major copy.
