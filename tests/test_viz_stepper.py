@@ -24,6 +24,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 # viz.graph's business, tested in test_viz_graph.py.
 STEP_CLASSES = {"active", "root", "result"}
 
+def position(order: list, node: object) -> int:
+    """The index of `node` in `order` by identity (Tensors compare elementwise with ==)."""
+    return next(i for i, candidate in enumerate(order) if candidate is node)
+
+
 
 def records(source: str) -> dict[str, tuple[set[str], list[str]]]:
     """node id -> (its classes among STEP_CLASSES, its record lines with padding and escapes
@@ -145,7 +150,7 @@ def test_w52_every_step_highlights_its_own_node(w52_stepper):
     for k in range(1, len(stepper) + 1):
         drawn = records(stepper.draw(k).source)
         active = [node_id for node_id, (classes, _) in drawn.items() if "active" in classes]
-        assert active == [f"n{order.index(stepper[k].node)}"]
+        assert active == [f"n{position(order, stepper[k].node)}"]
 
 
 def test_w52_last_frame_shows_the_torch_gradients(w52_stepper):
@@ -154,7 +159,7 @@ def test_w52_last_frame_shows_the_torch_gradients(w52_stepper):
     grads = torch_w52_grads()
     drawn = records(stepper.draw(len(stepper)).source)
     for name, node in nodes.items():
-        assert drawn[f"n{order.index(node)}"][1][-1] == f"grad {grads[name]:.4g}"
+        assert drawn[f"n{position(order, node)}"][1][-1] == f"grad {grads[name]:.4g}"
     assert not any("?" in lines[-1] or "so far" in lines[-1] for _, lines in drawn.values())
 
 
@@ -162,7 +167,7 @@ def test_w52_slide_order_w52_is_complete_when_u5_has_passed_it_on(w52_stepper):
     """The slide's chain: dL/dw52 = dL/du5 * x2 arrives in the step at u5's + ... * node."""
     stepper, nodes = w52_stepper
     order = topological_order(nodes["L"])
-    w = f"n{order.index(nodes['w25'])}"
+    w = f"n{position(order, nodes['w25'])}"
     k = next(s.index for s in stepper if any(p.parent is nodes["w25"] for p in s.parents))
     assert records(stepper.draw(k - 1).source)[w][1][-1] == "grad ?"
     assert records(stepper.draw(k).source)[w][1][-1] == f"grad {torch_w52_grads()['w25']:.4g}"
@@ -196,9 +201,9 @@ def test_tensor_steps_show_the_torch_gradients():
         return np.array2string(t.numpy(), separator=", ", formatter={"all": lambda v: f"{v:.4g}"}) \
             .replace("\n", "")
 
-    assert last[f"n{order.index(a)}"][1][-1] == re.sub(r"\s+", " ", f"grad {shown(ta.grad)}")
-    assert last[f"n{order.index(b)}"][1][-1] == f"grad {shown(tb.grad)}"
-    assert records(stepper.draw(0).source)[f"n{order.index(a)}"][1][-1] == "grad ?"
+    assert last[f"n{position(order, a)}"][1][-1] == re.sub(r"\s+", " ", f"grad {shown(ta.grad)}")
+    assert last[f"n{position(order, b)}"][1][-1] == f"grad {shown(tb.grad)}"
+    assert records(stepper.draw(0).source)[f"n{position(order, a)}"][1][-1] == "grad ?"
     assert a.grad is None  # tracing did not run backward
 
 
@@ -279,16 +284,16 @@ def test_player_is_one_drawing_and_the_steps_as_data(tmp_path, w52_stepper):
     assert data["steps"][0][:2] == [-1, stepper.text(0)]
     for k in range(1, 28):
         active, header, formulas, _, receivers = data["steps"][k]
-        assert active == order.index(stepper[k].node)
-        assert receivers == sorted({order.index(p.parent) for p in stepper[k].parents})
+        assert active == position(order, stepper[k].node)
+        assert receivers == sorted({position(order, p.parent) for p in stepper[k].parents})
         assert header == stepper[k].header()
         assert formulas == stepper[k].mathml() and formulas.count("<math") == len(stepper[k].lines())
     # After the last step every named node shows the gradient PyTorch computes.
     last = grads_after(data, 27)
     for name, grad in torch_w52_grads().items():
-        assert last[order.index(nodes[name])] == f"grad {grad:.4g}", name
+        assert last[position(order, nodes[name])] == f"grad {grad:.4g}", name
     # x2 feeds five units: "(so far)" until its fifth contribution.
-    x2 = [text for step in data["steps"] for node, text in step[3] if node == order.index(nodes["x2"])]
+    x2 = [text for step in data["steps"] for node, text in step[3] if node == position(order, nodes["x2"])]
     assert len(x2) == 5 and all(t.endswith("(so far)") for t in x2[:4]) and "so far" not in x2[4]
     # Every drawn node and edge can be found by the script; no Graphviz id is left to clash.
     # (The numbers an expression wraps, the 1 of 1/u, may be folded into their op's node.)
@@ -323,7 +328,7 @@ def test_player_without_scripts_shows_the_finished_pass(w52_stepper):
     stepper, nodes = w52_stepper
     _, svg = player_parts(stepper.player_html())
     order = topological_order(nodes["L"])
-    group = re.search(rf'data-n="n{order.index(nodes["w25"])}">(.*?)</g>', svg, re.S).group(1)
+    group = re.search(rf'data-n="n{position(order, nodes["w25"])}">(.*?)</g>', svg, re.S).group(1)
     grad_line = re.findall(r"<text[^>]*>([^<]*)</text>", group)[-1]
     assert grad_line == f"grad {torch_w52_grads()['w25']:.4g}"
     assert "needs JavaScript" in stepper.player_html()
