@@ -42,6 +42,7 @@ class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mi
     """
 
     __slots__ = ("_previous",)
+    recording = False  # the grad mode inside the block
 
     def __init__(self) -> None:
         self._previous: list[bool] = []
@@ -49,7 +50,7 @@ class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mi
     def __enter__(self) -> "no_grad":
         # A stack, so the same instance may be entered again before it exits (recursion).
         self._previous.append(GRAD_MODE.enabled)
-        GRAD_MODE.enabled = False
+        GRAD_MODE.enabled = self.recording
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -57,38 +58,29 @@ class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mi
         GRAD_MODE.enabled = self._previous.pop()
 
     def __call__(self, function: F) -> F:
-        """Decorate `function` so every call runs with grad mode off."""
+        """Decorate `function` so every call runs in this block's grad mode."""
         if not callable(function):
-            raise TypeError(f"no_grad() decorates a function, got {type(function).__name__}")
+            raise TypeError(f"{type(self).__name__}() decorates a function, got "
+                            f"{type(function).__name__}")
+        block = type(self)
 
         @functools.wraps(function)
-        def without_grad(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+        def in_grad_mode(*args: Any, **kwargs: Any) -> Any:
+            with block():
                 return function(*args, **kwargs)
 
-        return without_grad  # type: ignore[return-value]
+        return in_grad_mode  # type: ignore[return-value]
 
 
 class enable_grad(no_grad):  # noqa: N801 - lower case like the PyTorch context manager it mirrors
     """Context manager and decorator that turns graph recording *on* inside a `no_grad`
     block (as ``torch.enable_grad``); ``backward(create_graph=True)`` uses it, since a
-    gradient that is to be differentiated again must be recorded."""
+    gradient that is to be differentiated again must be recorded.
+
+    >>> with no_grad():
+    ...     with enable_grad():
+    ...         y = x * 2                  # recorded: y.requires_grad is True
+    """
 
     __slots__ = ()
-
-    def __enter__(self) -> "enable_grad":
-        self._previous.append(GRAD_MODE.enabled)
-        GRAD_MODE.enabled = True
-        return self
-
-    def __call__(self, function: F) -> F:
-        """Decorate `function` so every call runs with grad mode on."""
-        if not callable(function):
-            raise TypeError(f"enable_grad() decorates a function, got {type(function).__name__}")
-
-        @functools.wraps(function)
-        def with_grad(*args: Any, **kwargs: Any) -> Any:
-            with enable_grad():
-                return function(*args, **kwargs)
-
-        return with_grad  # type: ignore[return-value]
+    recording = True
