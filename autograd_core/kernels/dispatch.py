@@ -57,7 +57,8 @@ def compiled_kernels() -> ModuleType:
     """The `compiled` module, imported (and Numba with it) on first call only.
 
     Importing it compiles nothing: each kernel compiles, or loads from the disk cache, the
-    first time it is called with a given dtype. The cache location is settled first,
+    first time it is called with a given dtype; the first compile in a process prints one
+    line to stderr (`warmup.announce_first_compile`). The cache location is settled first,
     because Numba refuses to even decorate a cached function it has nowhere to store.
     Raises `numba_cache.NoCacheDirectory` where there is no writable directory for it
     (`route` checks `kernels_available` first, so the kernel functions never see that)."""
@@ -65,7 +66,9 @@ def compiled_kernels() -> ModuleType:
     if _compiled is None:
         from autograd_core.kernels import numba_cache
         numba_cache.ensure_numba_cache_dir(os.path.join(os.path.dirname(__file__), "compiled.py"))
-        from autograd_core.kernels import compiled
+        from autograd_core.kernels import compiled, warmup
+        # A kernel with no cached copy compiles for seconds on its first call: say so, once.
+        warmup.announce_first_compile(compiled)
         _compiled = compiled
     return _compiled
 
