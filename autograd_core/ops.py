@@ -55,11 +55,24 @@ Kernel = Optional[Callable[..., Any]]
 
 @dataclass(frozen=True, eq=False)
 class Op:
-    """An elementwise operation: call it on floats, arrays, Values or Tensors.
+    """An elementwise operation, declared once: call it on floats, arrays, Values or Tensors.
 
     >>> from autograd_core import tanh, Value
     >>> tanh(0.5), tanh(Value(0.5)).data      # the same number, as a float and as a node
     (0.46211715726000974, 0.46211715726000974)
+
+    Every built-in op (exp, log, tanh, sigmoid, relu, ...) is an Op; declare your own with
+    `define_op` and it works on all four kinds, shows its formula in `trace_backward`, appears
+    in drawings under its name and differentiates twice:
+
+    >>> from autograd_core import define_op, exp, log, sigmoid
+    >>> softplus = define_op("softplus", forward=lambda x: log(1 + exp(x)),
+    ...                      derivative=lambda x, out: sigmoid(x), formula="sigmoid({x})")
+    >>> x = Value(0.0)
+    >>> y = softplus(x)
+    >>> y.backward()
+    >>> round(y.data, 4), x.grad                # log 2, and sigmoid(0)
+    (0.6931, 0.5)
 
     Fields (all but the first four optional):
 

@@ -106,14 +106,23 @@ def _holds_tensor(items: Union[list, tuple]) -> bool:
 
 
 class Tensor:
-    """An array in a computation graph: ``data``, ``grad``, ``requires_grad``, ``op``,
-    ``label``, ``parents``.
+    """An array that remembers how it was computed: the tensor side of the engine, with numpy's
+    broadcasting, for networks trained on batches.
+
+    >>> W = Tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+    >>> loss = (W * W).sum()                    # loss = sum of W_ij^2
+    >>> loss.backward()
+    >>> W.grad                                  # dloss/dW = 2 W, a numpy array
+    array([[ 2., -4.],
+           [ 6.,  1.]])
 
     ``Tensor(data, requires_grad=False, dtype=np.float64, label="")`` copies `data`
     (numbers, nested lists or an array; booleans become 0/1) into a float64 or float32
-    array. ``grad`` stays None until a backward pass reaches the tensor; a leaf's grad is
+    array. Attributes: ``data``, ``grad``, ``requires_grad``, ``op``, ``label``, ``parents``.
+    ``grad`` stays None until a backward pass reaches the tensor; a leaf's grad is
     then an array of its own (safe to modify in place), an intermediate's may be a view
-    the pass shares.
+    the pass shares. After ``backward(create_graph=True)`` the grads are Tensors that can be
+    differentiated again. Large arrays run Numba kernels (`autograd_core.kernels`).
 
     ``==, !=, <, <=, >, >=`` give plain boolean masks (for `where`), as in PyTorch. Hashing
     stays by identity (``__hash__ = object.__hash__``): Tensors are graph nodes that sets and

@@ -51,17 +51,18 @@ def _named(node: "Value") -> str:
 class Value:
     """A number that remembers how it was computed, so that backward() can find its gradients.
 
-    >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
-    >>> y = (w * x + 1).tanh()
+    >>> x, w = Value(0.5, "x"), Value(-1.0, "w")
+    >>> y = (w * x + 1).tanh()                  # y = tanh(w x + 1) = tanh(0.5)
     >>> y.backward()
     >>> round(w.grad, 4), round(x.grad, 4)      # dy/dw = x (1 - y^2), dy/dx = w (1 - y^2)
-    (0.0, -0.0)
+    (0.3932, -0.7864)
 
     Attributes: ``data`` (the number), ``grad`` (dL/dthis after backward; a Value after
-    ``backward(create_graph=True)``), ``label`` (a name for drawings and traces), ``op`` (the
-    operation that made it, "" for a leaf) and ``parents`` (the nodes it was computed from).
-    Every op of `autograd_core.ops` works on Values: ``+ - * / **``, ``exp``, ``log``,
-    ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``elu``, ``abs``, and `maximum`.
+    ``backward(create_graph=True)``, which you can differentiate again), ``label`` (a name for
+    drawings and traces), ``op`` (the operation that made it, "" for a leaf) and ``parents``
+    (the nodes it was computed from). Every op of `autograd_core.ops` works on Values:
+    ``+ - * / **``, ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``elu``,
+    ``abs``, and `maximum`; `autograd_core.trace_backward` prints the backward pass step by step.
 
     Internals: a node keeps its one or two parents, their local derivatives d(self)/d(parent)
     and its op's declaration in slots of its own rather than in tuples, so that each node is

@@ -50,7 +50,14 @@ def as_tensor(x: TensorLike, dtype: np.dtype, who: str) -> Tensor:
 
 
 class TensorModule(Module):
-    """Base of the tensor modules: ``module(x)`` is ``module.forward(x)``."""
+    """The base class of the tensor modules: ``module(x)`` is ``module.forward(x)``.
+
+    >>> class Double(TensorModule):
+    ...     def forward(self, x):
+    ...         return as_tensor(x, np.dtype(np.float64), "Double") * 2.0
+    >>> Double()([1.0, 2.0]).data
+    array([2., 4.])
+    """
 
     def forward(self, x: TensorLike) -> Tensor:
         """The layer's output for the input `x`."""
@@ -137,7 +144,14 @@ def _ones(length: int, dtype: np.dtype) -> np.ndarray:
 
 
 class Linear(TensorModule):
-    """A fully connected layer: ``y = x @ weight.T + bias``, weight of shape (out, in) as in torch.
+    """A fully connected layer on Tensors: ``y = x @ weight.T + bias``, weight of shape (out, in)
+    as in PyTorch.
+
+    >>> layer = Linear(3, 2, seed=0)
+    >>> layer(np.ones((4, 3))).shape            # a batch of 4 samples in, 4 outputs out
+    (4, 2)
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
 
     Initialised like ``torch.nn.Linear``: weight and bias uniform in (-1/sqrt(in), 1/sqrt(in))
     (PyTorch's kaiming-uniform with a = sqrt(5) gives exactly that bound), drawn weight first
@@ -192,7 +206,13 @@ def _real(value: Any, what: str) -> float:
 
 
 class Identity(TensorModule):
-    """out = x (no graph node): dL/dx = dL/dout."""
+    """The identity as a module, a placeholder in a Sequential: out = x (no graph node).
+
+    >>> Identity()(Tensor([1.0, -2.0])).data
+    array([ 1., -2.])
+
+    dL/dx = dL/dout.
+    """
 
     def forward(self, x: TensorLike) -> Tensor:
         """`x` itself (as a Tensor)."""
@@ -207,8 +227,11 @@ class Identity(TensorModule):
 
 
 class Activation(TensorModule):
-    """An elementwise activation from the op table, as a module: ``Activation("tanh")``,
-    ``Activation("leaky_relu", 0.1)``, or any one-input op declared with `define_op`.
+    """Any elementwise activation of the op table as a module, by name: ``Activation("tanh")``,
+    ``Activation("leaky_relu", 0.1)``, or a one-input op you declared with `define_op`.
+
+    >>> Activation("leaky_relu", 0.1)(Tensor([-1.0, 2.0])).data
+    array([-0.1,  2. ])
 
     out = f(x) elementwise; dL/dx = dL/dout * f'(x), the op's declared derivative.
     """
@@ -235,7 +258,13 @@ class Activation(TensorModule):
 
 
 class ReLU(Activation):
-    """out = max(0, x).   dL/dx = dL/dout * [x > 0]."""
+    """The ReLU activation as a module: out = max(0, x).
+
+    >>> ReLU()(Tensor([-1.0, 2.0])).data
+    array([0., 2.])
+
+    dL/dx = dL/dout * [x > 0].
+    """
 
     def __init__(self) -> None:
         super().__init__("relu")
@@ -248,7 +277,13 @@ class ReLU(Activation):
 
 
 class Tanh(Activation):
-    """out = tanh x.   dL/dx = dL/dout * (1 - out^2)."""
+    """The tanh activation as a module: out = tanh x.
+
+    >>> Tanh()(Tensor([0.5])).data
+    array([0.46211716])
+
+    dL/dx = dL/dout * (1 - out^2).
+    """
 
     def __init__(self) -> None:
         super().__init__("tanh")
@@ -261,7 +296,13 @@ class Tanh(Activation):
 
 
 class Sigmoid(Activation):
-    """out = 1 / (1 + e^-x).   dL/dx = dL/dout * out * (1 - out)."""
+    """The sigmoid activation as a module: out = 1 / (1 + e^-x), a probability for a binary output.
+
+    >>> Sigmoid()(Tensor([0.0])).data
+    array([0.5])
+
+    dL/dx = dL/dout * out * (1 - out).
+    """
 
     def __init__(self) -> None:
         super().__init__("sigmoid")
@@ -274,8 +315,13 @@ class Sigmoid(Activation):
 
 
 class LeakyReLU(Activation):
-    """out = x if x > 0 else s*x.   dL/dx = dL/dout * (1 if x > 0 else s); s defaults to 0.01
-    as in PyTorch (the lecture's max(0.1x, x) is ``LeakyReLU(0.1)``)."""
+    """The leaky ReLU activation as a module: out = x if x > 0 else s*x.
+
+    >>> LeakyReLU(0.1)(Tensor([-2.0, 3.0])).data   # the lecture's max(0.1x, x)
+    array([-0.2,  3. ])
+
+    dL/dx = dL/dout * (1 if x > 0 else s); s defaults to 0.01 as in PyTorch.
+    """
 
     def __init__(self, negative_slope: float = LEAKY_RELU_SLOPE) -> None:
         self.negative_slope = _real(negative_slope, "LeakyReLU negative_slope")
@@ -289,7 +335,13 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    """out = x if x > 0 else alpha*(e^x - 1).   dL/dx = dL/dout * (1 if x > 0 else alpha*e^x)."""
+    """The ELU activation as a module: out = x if x > 0 else alpha*(e^x - 1).
+
+    >>> ELU()(Tensor([-1.0, 2.0])).data
+    array([-0.63212056,  2.        ])
+
+    dL/dx = dL/dout * (1 if x > 0 else alpha*e^x).
+    """
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = _real(alpha, "ELU alpha")
@@ -303,8 +355,12 @@ class ELU(Activation):
 
 
 class Softmax(TensorModule):
-    """s = e^x / sum(e^x) along `axis` (stable).   dL/dx = s * (g - sum(g * s, axis)), g = dL/ds.
+    """Softmax as a module: s = e^x / sum(e^x) along `axis`, turning scores into probabilities.
 
+    >>> Softmax()(Tensor([[1.0, 2.0, 3.0]])).data.round(4)
+    array([[0.09  , 0.2447, 0.6652]])
+
+    dL/dx = s * (g - sum(g * s, axis)), g = dL/ds; computed stably (shifted by the maximum).
     For training a classifier, prefer raw logits with ``cross_entropy``: it fuses softmax
     and the log, which is both faster and more accurate.
     """
@@ -346,7 +402,15 @@ def activation_module(name: str) -> TensorModule:
 # -- containers ------------------------------------------------------------------------------------
 
 class Sequential(TensorModule):
-    """Modules applied one after another: ``Sequential(Linear(4, 16), ReLU(), Linear(16, 3))``.
+    """Modules applied one after another: a tensor network built layer by layer.
+
+    >>> model = Sequential(Linear(4, 16, seed=0), ReLU(), Linear(16, 3, seed=1))
+    >>> model(np.ones((5, 4))).shape            # 5 samples of 4 features -> 5 rows of 3 scores
+    (5, 3)
+    >>> str(model.save("net"))                  # records each layer's class and arguments
+    'net.npz'
+    >>> Sequential.load("net.npz")[0]
+    Linear(in_features=4, out_features=16, bias=True)
 
     Indexable (``model[0]``; a slice gives a new Sequential sharing the modules) and sized.
     Parameters are named ``layers.<index>.<name>``, e.g. ``layers.0.weight``.
@@ -411,12 +475,19 @@ class Sequential(TensorModule):
 
 
 class TensorMLP(Sequential):
-    """A multilayer perceptron on tensors: Linear layers of `sizes`, `activation` between them.
+    """A multilayer perceptron on Tensors in one line: Linear layers of `sizes`, `activation`
+    between them.
 
-    ``TensorMLP([4, 16, 16, 3])`` is Linear(4, 16), ReLU, Linear(16, 16), ReLU, Linear(16, 3).
+    >>> model = TensorMLP([4, 16, 16, 3], activation="relu", seed=0)
+    >>> len(model), model[1]                    # Linear, ReLU, Linear, ReLU, Linear
+    (5, ReLU())
+    >>> model(np.ones((2, 4))).shape
+    (2, 3)
+
     `output_activation` (None: linear output, which is what ``cross_entropy`` wants) is
     appended after the last layer. All weights come from one Generator seeded by `seed`.
-    Records its arguments, so ``TensorMLP.load(path)`` rebuilds a saved model.
+    Records its arguments, so ``TensorMLP.load(path)`` rebuilds a saved model. Train it with
+    `nn.fit`.
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu",

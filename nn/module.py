@@ -97,7 +97,17 @@ def _walk_member(name: str, attribute: Any, seen: set[int]) -> Iterator[tuple[st
 
 
 class Module:
-    """Base class of every network: parameters, gradients, train/eval mode, saving and loading.
+    """The base class of every network, scalar or tensor: finds its parameters, resets their
+    gradients, switches train/eval mode, saves and loads.
+
+    >>> from nn import MLP, Module
+    >>> model = MLP(2, [3, 1], seed=0)
+    >>> len(model.parameters()), model.named_parameters()[0][0]
+    (13, 'layers.0.neurons.0.w.0')
+    >>> str(model.save("model"))                # a numpy .npz archive; the suffix is added
+    'model.npz'
+    >>> Module.load("model.npz")                # builds the class the file records
+    MLP(2, [3, 1], activation='tanh', output_activation=None)
 
     Subclasses set their parameters and sub-modules as attributes in ``__init__``; once the
     outermost ``__init__`` returns, every parameter is labelled with its dotted name. To be

@@ -39,7 +39,20 @@ def _sqrt(x: Any) -> Any:
 
 
 class Optimizer:
-    """Holds the parameters; `zero_grad` resets their gradients, subclasses define `step`."""
+    """The base class of the optimizers: holds the parameters, `zero_grad` resets their
+    gradients, and a subclass defines `step`.
+
+    >>> class PlainGradientDescent(Optimizer):
+    ...     def __init__(self, params, lr):
+    ...         super().__init__(params)
+    ...         self.lr = lr
+    ...     def step(self):
+    ...         for parameter in self.params:
+    ...             if parameter.grad is not None:
+    ...                 parameter.data = parameter.data - self.lr * parameter.grad
+
+    `SGD` and `Adam` are the ready ones.
+    """
 
     def __init__(self, params: Iterable[Parameter]) -> None:
         name = type(self).__name__
@@ -81,7 +94,16 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum and weight decay (torch.optim.SGD).
+    """Stochastic gradient descent, with optional momentum and weight decay: torch.optim.SGD's
+    update, for Value and Tensor parameters alike.
+
+    >>> from autograd_core import Value
+    >>> w = Value(1.0)
+    >>> optimizer = SGD([w], lr=0.1)            # usually SGD(model.parameters(), lr=...)
+    >>> loss = (w - 3) ** 2                     # dloss/dw = 2 (w - 3) = -4
+    >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
+    >>> round(w.data, 4)                        # w - lr * dloss/dw
+    1.4
 
     g = grad + weight_decay * p;  with momentum: buf = g at the first step, then
     buf = momentum * buf + g, and g = buf;  finally p = p - lr * g.
@@ -106,7 +128,16 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (torch.optim.Adam; weight decay added to the gradient, not AdamW).
+    """Adam with bias correction: torch.optim.Adam's update (weight decay added to the gradient,
+    not AdamW), for Value and Tensor parameters alike; a good default for small networks.
+
+    >>> from autograd_core import Value
+    >>> w = Value(1.0)
+    >>> optimizer = Adam([w], lr=0.1)           # usually Adam(model.parameters(), lr=...)
+    >>> loss = (w - 3) ** 2
+    >>> optimizer.zero_grad(); loss.backward(); optimizer.step()
+    >>> round(w.data, 4)                        # the first step moves about lr downhill
+    1.1
 
     At step t: g = grad + weight_decay * p;  m = beta1 m + (1 - beta1) g;
     v = beta2 v + (1 - beta2) g^2;  p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).

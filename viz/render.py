@@ -498,11 +498,21 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 class GradientGraph(graphviz.Digraph):
-    """A `graphviz.Digraph` whose rendering never needs the ``dot`` executable and never hangs.
+    """A drawing of a computation graph, as `viz.draw_graph` returns it: it shows itself in
+    Jupyter, saves as SVG, PNG or PDF, and never needs the ``dot`` executable or hangs.
 
-    ``pipe``, ``render``, ``view``, ``_repr_svg_`` and the Jupyter display bundle
-    (``_repr_mimebundle_``: SVG and PNG, so that the picture shows in an untrusted notebook and
-    on code hosts) use `render_jobs`: Graphviz's executable or pygraphviz, stopped after
+    >>> from autograd_core import Value
+    >>> from viz import draw_graph
+    >>> x = Value(3.0, "x")
+    >>> y = x * x; y.label = "y"
+    >>> y.backward()
+    >>> graph = draw_graph(y)                   # in Jupyter the cell shows the picture
+    >>> graph.pipe(format="svg")[:5]            # or viz.save(y, "y.svg"), .png, .pdf
+    b'<?xml'
+
+    A `graphviz.Digraph`: ``pipe``, ``render``, ``view``, ``_repr_svg_`` and the Jupyter display
+    bundle (``_repr_mimebundle_``: SVG and PNG, so that the picture shows in an untrusted notebook
+    and on code hosts) use `render_jobs`: Graphviz's executable or pygraphviz, stopped after
     ``timeout`` seconds. After each rendering, ``last_renderer`` says which one ran.
     ``drawn_nodes`` is the number of nodes `viz.draw_graph` drew (0 for a graph built by hand).
     """

@@ -91,12 +91,27 @@ def _check_step_index(k: Any, n_steps: int) -> int:
 
 
 class Stepper:
-    """The steps of ``root.backward()``, to read, draw and play one at a time.
+    """The backward pass of `root`, one chain-rule step at a time: to read each step, draw the
+    graph after it, or play them all in a browser or a notebook.
+
+    >>> from autograd_core import Value
+    >>> x, w = Value(0.5, "x"), Value(-1.0, "w")
+    >>> y = (w * x + 1).tanh(); y.label = "y"
+    >>> stepper = Stepper(y)
+    >>> len(stepper)
+    3
+    >>> print(stepper[1])
+    step 1: y [tanh]
+      dy/d((w*x)+1) = dy/dy * (1-y^2) = 1 * 0.7864 = 0.7864
+    >>> str(stepper.save("y.html"))             # a player: open it, the arrow keys step
+    'y.html'
 
     ``len(stepper)`` is the number of steps; ``stepper[k]`` is step k (a `BackwardStep`,
     numbered from 1 like ``draw(k)`` and the step's own ``index``; ``stepper[-1]`` is the
     last); ``draw(k)`` is the picture after step k (``draw(0)``: the forward pass).
-    In Jupyter a Stepper displays as the same player `backprop_player` writes.
+    In Jupyter a Stepper displays as the same player `backprop_player` writes; its buttons need
+    the notebook to be trusted (File > Trust Notebook, or ``jupyter trust NOTEBOOK.ipynb``),
+    and an untrusted one shows a picture of the first step instead.
 
     ``focus=node`` (a node of the graph, or a list of nodes) keeps only the steps on the
     chain(s) from `root` to it, as ``trace_backward(root, focus=node)`` does, and dims every

@@ -59,10 +59,18 @@ def _as_inputs(x: Any, expected: int, who: str) -> list[Value]:
 
 
 class Neuron(Module):
-    """out = activation(b + w_0 x_0 + ... + w_{n-1} x_{n-1}).
+    """One neuron on Values, the unit of micrograd-style networks:
+    out = activation(b + w_0 x_0 + ... + w_{n-1} x_{n-1}).
 
-    Built from ``*`` and ``+`` nodes, summed left to right from the bias (as micrograd does),
-    so backward applies dL/dw_i = dL/dsum * x_i, dL/dx_i = dL/dsum * w_i, dL/db = dL/dsum.
+    >>> neuron = Neuron(2, activation="tanh", seed=0)
+    >>> out = neuron([1.0, 2.0])
+    >>> out.backward()
+    >>> [round(w.grad, 4) for w in neuron.w]   # dout/dw_i = (1 - out^2) x_i
+    [0.6756, 1.3511]
+
+    Weights are drawn uniform(-1, 1) from `seed`, the bias starts at 0. Built from ``*`` and
+    ``+`` nodes, summed left to right from the bias (as micrograd does), so backward applies
+    dL/dw_i = dL/dsum * x_i, dL/dx_i = dL/dsum * w_i, dL/db = dL/dsum.
     """
 
     def __init__(self, nin: int, activation: str = "tanh", seed: Seed = None) -> None:
@@ -92,7 +100,11 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """`nout` neurons that share the same `nin` inputs.
+    """A layer of `nout` neurons on Values that share the same `nin` inputs.
+
+    >>> layer = Layer(2, 3, seed=0)
+    >>> len(layer([1.0, 2.0]))                  # one output Value per neuron
+    3
 
     Calling a layer returns a Value when it has one neuron, else a list of Values.
     """
@@ -122,11 +134,18 @@ class Layer(Module):
 
 
 class MLP(Module):
-    """A multilayer perceptron: layers of sizes `nouts` after `nin` inputs.
+    """A multilayer perceptron on Values, micrograd style: small enough to draw every node and
+    step through its backward pass.
+
+    >>> model = MLP(2, [4, 1], activation="tanh", seed=0)
+    >>> y = model([1.0, -1.0])                  # one Value: the last layer has one unit
+    >>> y.backward()                            # every weight's .grad is now dy/dweight
+    >>> len(model.parameters())
+    17
 
     Hidden layers use `activation`; the last layer uses `output_activation` (None: identity,
     a linear output as in micrograd). ``model(x)`` returns a Value when the last layer has
-    one unit, else a list of Values.
+    one unit, else a list of Values. Train it with `nn.fit_scalar`.
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
