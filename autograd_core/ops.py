@@ -640,15 +640,15 @@ LEAKY_RELU = define_op(
     formula="(1 if {x}>0 else {negative_slope})", kernel="leaky_relu",
     parameters={"negative_slope": 0.01})
 def _elu_derivative(x: Any, out: Any, alpha: float) -> Any:
-    """alpha e^x for x <= 0, else 1; e^x only of the non-positive part, which cannot overflow
-    (a NaN takes the identity branch, slope 1)."""
+    """alpha e^x for x <= 0, else 1; e^x only of the negative part, which cannot overflow
+    (a NaN takes the identity branch, slope 1). At x = 0 the slope is alpha, a constant there:
+    its own derivative (elu's second) is 0 at 0, as PyTorch's double backward (x < 0)."""
     if type(x) is float:
         return alpha * math.exp(x) if x <= 0.0 else 1.0
     raw = data_of(x)
-    negative = raw <= 0
     if isinstance(raw, float):  # a Value: only the branch taken is built
-        return alpha * exp(x) if negative else 1.0
-    return select(negative, alpha * exp(select(negative, x, 0.0, x)), 1.0, x)
+        return alpha * exp(x) if raw < 0 else alpha if raw == 0 else 1.0
+    return select(raw <= 0, alpha * exp(select(raw < 0, x, 0.0, x)), 1.0, x)
 
 
 # e^x - 1 is expm1, exact near 0 (elu(-1e-17) is -1e-17, not 0).

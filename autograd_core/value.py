@@ -228,6 +228,8 @@ class Value:
             if a == 0.0 and b < 0.0:
                 raise ZeroDivisionError(f"0 raised to the negative power {b:g}{_named(self)}")
             _check_power(a, b, self)
+            if b != 0.0 and b != 1.0 and a != 0.0:
+                _check_power(a, b - 1.0, self, f"the derivative of {a:g} ** {b:g} needs ")
             return _binary(ops.POWER, self, exponent)
         n = _check_number(exponent, "exponent")
         if a == 0.0 and n < 0.0:

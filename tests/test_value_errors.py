@@ -86,6 +86,9 @@ DOMAIN_ERRORS = [
     ("pow overflow", OverflowError, lambda: Value(10.0, "big") ** 400, r"10 \*\* 400.*'big'.*overflows"),
     ("Value pow overflow", OverflowError, lambda: Value(10.0, "big") ** Value(400.0),
      r"10 \*\* 400.*'big'.*overflows"),
+    # the value 1e300 fits, the slope -1 * (1e-300) ** -2 does not (was a bare OverflowError)
+    ("Value pow derivative overflow", OverflowError, lambda: Value(1e-300, "tiny") ** Value(-1.0),
+     r"the derivative of 1e-300 \*\* -1 needs 1e-300 \*\* -2.*'tiny'.*overflows"),
 ]
 
 

@@ -531,3 +531,22 @@ def test_value_edge_cases_follow_torch(name, ours, theirs, inputs, upstream):
     assert same_number(out.data, expected.item()), (out.data, expected.item())
     for ours_grad, leaf in zip((v.grad for v in values), leaves):
         assert same_number(ours_grad, leaf.grad.item()), (name, ours_grad, leaf.grad.item())
+
+
+def test_elu_second_derivative_at_zero_is_torchs():
+    # elu's slope is alpha e^x for x <= 0, so at 0 it is alpha; PyTorch's double backward masks
+    # with x < 0, so the second derivative at 0 is 0 (the right-hand one), for Value and Tensor
+    from autograd_core import Tensor, grad
+    for x0 in (0.0, -0.5, 0.5):
+        tx = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        (tg,) = torch.autograd.grad(TF.elu(tx, 0.7), tx, create_graph=True)
+        (th,) = torch.autograd.grad(tg, tx)
+        x = Value(x0)
+        g = grad(x.elu(0.7), x, create_graph=True)
+        h = grad(g, x, allow_unused=True) if isinstance(g, Value) else None
+        assert close(g.data if isinstance(g, Value) else g, tg.item())
+        assert close(0.0 if h is None else h, th.item()), (x0, h, th.item())
+        t = Tensor([x0], requires_grad=True)
+        tg_ours = grad(t.elu(0.7).sum(), t, create_graph=True)
+        th_ours = grad(tg_ours.sum(), t, allow_unused=True)
+        assert close(float(0.0 if th_ours is None else th_ours[0]), th.item()), (x0, th_ours)
