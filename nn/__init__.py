@@ -25,3 +25,10 @@ from nn.training import History, evaluate, fit, train_iris  # noqa: E402
 __all__ += ["Linear", "Sequential", "TensorMLP", "Identity", "ReLU", "Tanh", "Sigmoid",
             "LeakyReLU", "ELU", "Softmax", "History", "fit", "evaluate", "train_iris", "tensor_losses",
             "training"]
+
+# Watching, diagnosing and carrying models (issue 10).
+from nn.diagnose import DiagnosisReport, diagnose  # noqa: E402
+from nn.recording import Recorder  # noqa: E402
+from nn.torch_bridge import from_torch, to_torch  # noqa: E402
+
+__all__ += ["diagnose", "DiagnosisReport", "Recorder", "to_torch", "from_torch"]

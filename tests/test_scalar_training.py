@@ -67,6 +67,9 @@ def test_fit_scalar_accuracy_uses_the_threshold_and_the_labels():
     (lambda m, o: fit_scalar(m, XOR_INPUTS, XOR_LABELS[:3], losses.mse, o, 1), "4 inputs but 3 targets"),
     (lambda m, o: fit_scalar(m, [], [], losses.mse, o, 1), "no training samples"),
     (lambda m, o: fit_scalar(m, XOR_INPUTS, XOR_LABELS, losses.mse, o, 0), "epochs must be >= 1, got 0"),
+    (lambda m, o: fit_scalar(m, XOR_INPUTS, XOR_LABELS, losses.mse, o, 1, labels=[0, 1]), "4 inputs but 2 labels"),
+    (lambda m, o: fit_scalar(m, XOR_INPUTS, XOR_LABELS, losses.mse, o, 1, print_every=-1),
+     "print_every must be a positive int"),
 ])
 def test_fit_scalar_errors(call, message):
     model = MLP(2, [1], seed=0)
@@ -86,3 +89,55 @@ def test_the_scalar_side_is_one_subpackage_with_the_old_import_paths_kept():
     assert nn.fit_scalar is training_fit_scalar is old_fit_scalar
     assert scalar_losses.hinge([0.5], [1.0]).data == 0.5  # max(0, 1 - 0.5)
     assert not hasattr(nn, "tensor_mlp") and not hasattr(nn.layers, "tensor_mlp")
+
+
+# -- issue 10: metrics that follow the loss, the array path, watching the run ---------------------------------
+
+def test_a_regression_records_no_accuracy_and_hinge_targets_are_their_own_labels():
+    model = MLP(2, [3, 1], seed=0)
+    history = fit_scalar(model, XOR_INPUTS, [0.5, -0.25, 1.0, 0.0], losses.mse, SGD(model.parameters(), lr=0.1), 2)
+    assert history.accuracy == [] and history.metrics == {} and len(history.loss) == 2
+    assert repr(history) == f"ScalarHistory(epochs=2, loss={history.loss[-1]:.4g})"
+    signs = [-1.0, 1.0, 1.0, -1.0]
+    model = MLP(2, [1], seed=0)
+    with_labels = fit_scalar(model, XOR_INPUTS, signs, losses.hinge, SGD(model.parameters(), lr=0.0), 1,
+                             labels=XOR_LABELS, threshold=0.0)
+    without = fit_scalar(model, XOR_INPUTS, signs, losses.hinge, SGD(model.parameters(), lr=0.0), 1)
+    assert with_labels.accuracy == without.accuracy  # -1/+1 read as classes 0/1, cut at 0 for hinge
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu(0.1)", "elu(0.5)"])
+def test_the_array_path_gives_exactly_the_values_of_the_graph(activation):
+    from nn.scalar.training import mlp_outputs
+
+    model = MLP(3, [5, 4, 2], activation=activation, output_activation="tanh", seed=4)
+    X = np.random.default_rng(0).normal(size=(7, 3))
+    expected = [[v.data for v in model(list(x))] for x in X]
+    assert mlp_outputs(model, X).tolist() == expected  # bit for bit
+    np.testing.assert_allclose(mlp_outputs(model, X, exact=False), expected, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 3\)"):
+        mlp_outputs(model, X[:, :2])
+
+
+def test_print_every_and_the_progress_bar(capsys):
+    import io
+
+    model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    out = io.StringIO()
+    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
+                         epochs=4, print_every=3, out=out)
+    assert out.getvalue().splitlines() == [
+        f"epoch {e:4d}  loss {history.loss[e - 1]:.6f}  accuracy {history.accuracy[e - 1]:.3f}" for e in (1, 3, 4)]
+    fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
+               epochs=2, progress=True)
+    text = capsys.readouterr().out
+    assert "fit_scalar" in text and "loss=" in text and "accuracy=" in text
+
+
+def test_fit_scalar_diagnostics_and_gradient_norms():
+    model = MLP(2, [3, 1], activation="relu", seed=0)
+    history = fit_scalar(model, XOR_INPUTS, [-1.0, 1.0, 1.0, -1.0], F.hinge, SGD(model.parameters(), lr=0.1),
+                         epochs=2, diagnostics=True)
+    assert len(history.diagnostics) == 2 and list(history.grad_norms) == ["layers.0", "layers.1"]
+    # Full batch: the report after epoch 1 measures the loss that epoch 2 starts from.
+    assert history.diagnostics[0].loss == pytest.approx(history.loss[1], rel=1e-12)

@@ -193,3 +193,82 @@ def test_a_diverging_loss_stops_training_with_a_clear_error():
         with np.errstate(over="ignore", invalid="ignore"):
             fit(model, F.mse_loss, SGD(model.parameters(), lr=10.0), (X, targets), epochs=500,
                 progress=False, metrics=())
+
+
+# -- metrics that follow the loss, History's face, the CLI options (issue 10) ---------------------------------
+
+def test_default_metrics_follow_the_loss():
+    X, y = blobs(12)
+    model = TensorMLP([2, 3, 3], seed=0)
+    history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=1, progress=False)
+    assert list(history.metrics) == ["accuracy"]
+    # A regression (fitting a sine) reports no accuracy.
+    xs = np.linspace(-2, 2, 20).reshape(-1, 1)
+    model = TensorMLP([1, 8, 1], activation="tanh", seed=0)
+    history = fit(model, F.mse_loss, Adam(model.parameters(), lr=0.05), (xs, np.sin(xs)), epochs=3,
+                  progress=False, validation_data=(xs, np.sin(xs)))
+    assert history.metrics == {} and history.val_metrics == {} and len(history.val_loss) == 3
+    assert set(evaluate(model, F.mse_loss, xs, np.sin(xs))) == {"loss"}
+    with pytest.raises(KeyError, match="History.metrics has no 'accuracy'; recorded: nothing"):
+        history.accuracy
+
+
+@pytest.mark.parametrize("loss, targets, threshold", [
+    (F.binary_cross_entropy_with_logits, np.array([[0.0], [1.0], [1.0], [0.0]]), 0.0),
+    (F.hinge, np.array([[-1.0], [1.0], [1.0], [-1.0]]), 0.0),
+])
+def test_logit_and_hinge_losses_cut_accuracy_at_zero(loss, targets, threshold):
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    model = TensorMLP([2, 1], seed=0)
+    model[0].weight.data[:] = [[1.0, 1.0]]
+    model[0].bias.data[:] = -0.5  # scores -0.5, 0.5, 0.5, 1.5: classes 0 1 1 1 at the cut 0
+    scores = evaluate(model, loss, X, targets)
+    assert scores["accuracy"] == 0.75  # by hand: the last sample is wrong
+    history = fit(model, loss, SGD(model.parameters(), lr=0.0), (X, targets), epochs=1, progress=False)
+    assert history.accuracy == [0.75]
+
+
+def test_history_repr_is_short_and_plot_draws_it():
+    history = History(loss=[0.9, 0.51234], metrics={"accuracy": [0.5, 0.75]}, val_loss=[1.0, 0.6],
+                      val_metrics={"accuracy": [0.25, 0.5]}, batch_loss=[1.0] * 40)
+    assert repr(history) == "History(epochs=2, loss=0.5123, accuracy=0.75, val_loss=0.6, val_accuracy=0.5)"
+    assert repr(History()) == "History(epochs=0)"
+    figure = history.plot()
+    assert [ax.get_ylabel() for ax in figure.axes] == ["loss", "accuracy"]
+
+
+def test_print_every_writes_epoch_lines_like_train_xor():
+    X, y = blobs(12)
+    model = TensorMLP([2, 3, 3], seed=0)
+    out = io.StringIO()
+    history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=5,
+                  validation_data=(X, y), print_every=2, out=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["1", "2", "4", "5"]
+    assert lines[-1] == (f"epoch    5  loss {history.loss[-1]:.6f}  accuracy {history.accuracy[-1]:.3f}  "
+                         f"val_loss {history.val_loss[-1]:.6f}  val_accuracy {history.val_accuracy[-1]:.3f}")
+    with pytest.raises(ValueError, match="print_every must be a positive int or None"):
+        fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=1, print_every=0)
+
+
+def test_train_iris_prints_per_epoch_lines():
+    out = io.StringIO()
+    _, history, _ = train_iris(epochs=3, print_every=1, out=out, progress=False)
+    assert len(out.getvalue().splitlines()) == 3 and "val_accuracy" in out.getvalue()
+
+
+def test_the_progress_bar_shows_the_latest_loss_and_metric(capsys):
+    X, y = blobs(10)
+    model = TensorMLP([2, 3, 3], seed=0)
+    fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=2, progress=True)
+    text = capsys.readouterr().out
+    assert "loss=" in text and "accuracy=" in text and "<" in text  # elapsed<remaining
+
+
+def test_batch_losses_are_kept():
+    X, y = blobs(12)
+    model = TensorMLP([2, 3, 3], seed=0)
+    history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=2, batch_size=5,
+                  progress=False)
+    assert len(history.batch_loss) == 6  # 3 batches (5, 5, 2) per epoch
+    assert history.loss[0] == pytest.approx(np.dot(history.batch_loss[:3], [5, 5, 2]) / 12)
