@@ -45,15 +45,17 @@ full collection walks the graphs being built only, as in a script that imports j
 engine. Both engines must agree on the root's value and the gradients (the leaf's, or
 the sum of the parameters').
 
-Bytes per node: in a separate, untimed pass (collector off, so the count is not moved by a
-collection), ``tracemalloc`` records every allocation of the Python allocators (objects,
-their dicts, sets, closures and cells, float objects, list buffers). "graph B/node" is the
-memory still allocated after the forward pass (the graph itself: nodes and everything they
-hold) divided by the number of nodes the forward pass made; "peak B/node" is the peak during
-forward + backward (adding the gradients, the walk's order and visited set) divided by the
-same number. The MLP's parameters exist before the pass, so they are neither counted nor
-divided by. Both engines are pure Python, so tracemalloc sees all of their memory, and the
-same accounting applies to both.
+Bytes per node: in a separate, untimed forward pass (collector off, so the count is not
+moved by a collection), ``tracemalloc`` records every allocation of the Python allocators
+(objects, their dicts, sets, closures and cells, float objects, list buffers). "B/node" is
+the memory still allocated after the forward pass (the graph itself: the nodes and
+everything they hold) divided by the number of nodes the pass made; "peak B/n" is the
+forward pass's peak divided by the same number. The MLP's parameters exist before the pass,
+so they are neither counted nor divided by. Both engines are pure Python, so tracemalloc
+sees all of their memory, and the same accounting applies to both. The backward pass is not
+traced: tracemalloc walks the whole Python stack on every allocation (Python 3.11 counts
+every frame), and micrograd's topological sort recurses once per node along a path (half a
+million frames deep in the 1e6-node chain), which makes tracing it quadratic: hours.
 
     .venv/bin/python benchmarks/bench_sweep.py [--quick] [--max-nodes 1000000] [--json PATH]
         [--steps 200] [--seconds 1.0] [--scalar-reps 3] [--no-jax] [--no-tensor] [--no-scalar]
@@ -548,8 +550,9 @@ def time_scalar_rep(shape: ScalarShape, units: int, ours: bool, collector_on: bo
 
 
 def measure_bytes(shape: ScalarShape, units: int, ours: bool, new_nodes: int) -> dict[str, float]:
-    """tracemalloc's count of the graph (after the forward) and of the peak (forward + backward),
-    per node the pass made; collector off during the pass, so no collection moves the numbers."""
+    """tracemalloc's count of the graph after a forward pass and the pass's peak, per node the
+    pass made; collector off during the pass, so no collection moves the numbers. The backward
+    is not traced (see the docstring: micrograd's recursion would make tracing quadratic)."""
     shape.reset()
     build = shape.build_ours if ours else shape.build_theirs
     gc.collect()
@@ -559,9 +562,7 @@ def measure_bytes(shape: ScalarShape, units: int, ours: bool, new_nodes: int) ->
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         handle, root = build(units)
-        graph = tracemalloc.get_traced_memory()[0] - base
-        root.backward()
-        peak = tracemalloc.get_traced_memory()[1] - base
+        graph, peak = (traced - base for traced in tracemalloc.get_traced_memory())
         del handle, root
     finally:
         tracemalloc.stop()
