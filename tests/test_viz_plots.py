@@ -178,3 +178,70 @@ def test_importing_viz_does_not_import_matplotlib():
     code = "import sys, viz; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- plot_gradcheck (issue 10) ----------------------------------------------------------------------
+
+
+def test_gradcheck_at_relu_s_kink_shows_both_slopes():
+    from viz.plots import plot_gradcheck
+
+    figure = plot_gradcheck(lambda v: v.relu(), 0.0, span=1.0, points=5)
+    ax = figure.axes[0]
+    curves = lines_by_label(ax)
+    f_line = curves["f"]
+    assert f_line == ([-1.0, -0.5, 0.0, 0.5, 1.0], [0.0, 0.0, 0.0, 0.5, 1.0])
+    # backward: relu'(0) = 0 (PyTorch's convention): the tangent is flat
+    (tangent,) = [v for k, v in curves.items() if k.startswith("tangent")]
+    assert tangent[1] == [0.0] * 5
+    # central differences: (relu(eps) - relu(-eps)) / 2eps = 1/2
+    (secant,) = [v for k, v in curves.items() if k.startswith("central")]
+    assert secant[1] == pytest.approx([-0.5, -0.25, 0.0, 0.25, 0.5], rel=1e-9)
+    assert ax.get_title() == ("f'(0) = 0 by backward, 0.5 by central differences (eps 1e-06): "
+                              "relative error 1")
+
+
+def test_gradcheck_of_one_input_among_several():
+    from viz.plots import plot_gradcheck
+
+    # f(x, y) = x * y at (2, 3) along y: backward and the secant both give x = 2
+    ax = plot_gradcheck(lambda x, y: x * y, [2.0, 3.0], wrt=1, points=3).axes[0]
+    assert ax.get_title().startswith("f'(3) = 2 by backward, 2 by central differences")
+    with pytest.raises(ValueError, match="wrt must index one of the 2 input"):
+        plot_gradcheck(lambda x, y: x * y, [2.0, 3.0], wrt=2)
+
+
+def test_gradcheck_of_a_tensor_is_a_heat_map_of_the_relative_error():
+    from autograd_core import Tensor
+    from viz.plots import plot_gradcheck, relative_error
+
+    x = np.array([[-1.0, 0.0, 2.0]])
+    figure = plot_gradcheck(lambda t: t.relu().sum(), x)
+    image = figure.axes[0].get_images()[0].get_array()
+    # backward [0, 0, 1], central differences [0, 0.5, 1 + rounding]: relative errors [0, 1, ~3e-11]
+    # (a 0 is drawn at the floor 1e-16 of the log colour scale)
+    values = np.asarray(image)
+    assert values.shape == (1, 3) and values[0, 0] == 1e-16 and values[0, 1] == 1.0 and values[0, 2] < 1e-9
+    assert figure.axes[0].get_title() == ("worst element (0, 1): backward 0, central differences 0.5 "
+                                          "(eps 1e-06)")
+    assert relative_error(np.array([2.0]), np.array([2.0])).tolist() == [0.0]
+    smooth = plot_gradcheck(lambda t: (t * t).tanh().sum(), Tensor(np.linspace(-1, 1, 6).reshape(2, 3)))
+    assert np.asarray(smooth.axes[0].get_images()[0].get_array()).max() < 1e-7
+    with pytest.raises(TypeError, match="f must return a Value or a one-element Tensor"):
+        plot_gradcheck(lambda t: t * 2, x)
+
+
+def test_plot_training_panels():
+    from nn.training import History
+    from viz.plots import plot_training
+
+    history = History(loss=[1.0, 0.5], metrics={"accuracy": [0.5, 1.0]}, val_loss=[1.1, 0.6],
+                      val_metrics={"accuracy": [0.5, 0.5]}, batch_loss=[1.2, 0.8, 0.6, 0.4],
+                      grad_norms={"layers.0": [0.1, 0.05]})
+    figure = plot_training(history, predict=xor_classifier, X=X, labels=Y, iterations_per_epoch=2)
+    loss_ax, metric_ax, boundary_ax, norm_ax = figure.axes[:4]
+    assert lines_by_label(loss_ax)["batch loss"] == ([0.5, 1.0, 1.5, 2.0], [1.2, 0.8, 0.6, 0.4])
+    assert set(lines_by_label(metric_ax)) == {"accuracy", "val_accuracy"}
+    assert boundary_ax.get_title() == "decision boundary, epoch 2" and len(boundary_ax.collections) >= 2
+    assert lines_by_label(norm_ax) == {"layers.0": ([1, 2], [0.1, 0.05])}
+    assert figure._suptitle.get_text() == "training: epoch 2, loss 0.5"
