@@ -1138,8 +1138,11 @@ def draw_graph(
     size: Optional[str] = None,
     max_nodes: Optional[int] = DEFAULT_MAX_NODES,
     timeout: Optional[float] = DEFAULT_TIMEOUT_S,
+    heat: Optional[str] = None,
 ) -> GradientGraph:
     """Draw the computation graph that ends in `root` (a `Value` or a `Tensor`).
+
+    ``heat="grad"`` fills each node by its |grad| on a log scale (`viz.heat`).
 
     Each node is a record showing its label (or expression name), data and grad (``.4g``);
     a Tensor node also shows its shape and dtype, and its values when it has at most 6
@@ -1216,11 +1219,16 @@ def draw_graph(
     if width is not None:
         # Exactly `width` wide: "!" scales up as well as down, and the height bound is loose.
         graph_size = f"{parse_width(width):.4g},1000!"
-    return build_digraph(root, rankdir=rankdir, cluster=cluster, collapse=tuple(collapse),
-                         legend=legend, op_nodes=op_nodes, focus=focus, edge_labels=edge_labels,
-                         roles=roles, labels=labels, show_constants=show_constants,
-                         group_units=group_units, theme=theme, size=graph_size,
-                         max_nodes=max_nodes, timeout=timeout)
+    graph = build_digraph(root, rankdir=rankdir, cluster=cluster, collapse=tuple(collapse),
+                          legend=legend, op_nodes=op_nodes, focus=focus, edge_labels=edge_labels,
+                          roles=roles, labels=labels, show_constants=show_constants,
+                          group_units=group_units, theme=theme, size=graph_size,
+                          max_nodes=max_nodes, timeout=timeout)
+    if heat is not None:
+        from viz.heat import apply_heat
+
+        apply_heat(graph, root, heat)
+    return graph
 
 
 PathLike = Union[str, "os.PathLike[str]"]
