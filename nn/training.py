@@ -258,7 +258,8 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Any, data: Data, epochs: int,
     - progress: a tqdm bar over the epochs (time left, and the latest loss and metrics in its
       postfix) when True; None (the default) shows it only when stdout is a terminal.
     - ``print_every=k``: a line per k epochs (and the first and last) to `out` (stdout),
-      ``epoch   10  loss 0.123456  accuracy 0.950  val_loss ...``.
+      ``epoch   10  loss 0.123456  accuracy 0.950  val_loss ...``; with a progress bar the
+      lines scroll above it.
     - ``live=True`` (Jupyter): one picture redrawn in place after every epoch, ``live=k`` after
       every k iterations: loss and metric curves (train and validation), the decision
       boundary when the inputs are 2-D and the loss classifies, and per-layer gradient norms;
@@ -320,12 +321,10 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Any, data: Data, epochs: int,
                       classes=(lambda outputs: predicted_classes(outputs, threshold)) if labels is not None else None,
                       X=train_X, labels=labels, targets=train_y, kind="tensor")
     layers = model_layers(model) if (watchers or diagnostics) else []
-    printer = EpochPrinter(every, epochs, out) if every is not None else None
-    if progress is None and printer is not None:
-        progress = False  # the lines say it; a bar would tear them
-    elif progress is None and any(getattr(w, "wants_bar", False) for w in watchers):
+    if progress is None and any(getattr(w, "wants_bar", False) for w in watchers):
         progress = True  # a live plot in Jupyter: the bar adds the time left
     bar = _progress_bar(progress, epochs)
+    printer = EpochPrinter(every, epochs, out, bar) if every is not None else None
     try:
         for watcher in watchers:
             watcher.begin(run)

@@ -131,14 +131,20 @@ def bar_postfix(values: dict[str, float]) -> dict[str, str]:
 
 
 class EpochPrinter:
-    """Prints `epoch_line` for epoch 1, every `every`-th epoch and the last one, to `out`."""
+    """Prints `epoch_line` for epoch 1, every `every`-th epoch and the last one, to `out`
+    (stdout by default). With a progress bar on stdout, lines for stdout go through
+    ``bar.write``, so they scroll above the bar instead of tearing it."""
 
-    def __init__(self, every: int, epochs: int, out: Optional[TextIO]) -> None:
-        self.every, self.epochs, self.out = every, epochs, out
+    def __init__(self, every: int, epochs: int, out: Optional[TextIO], bar: Any = None) -> None:
+        self.every, self.epochs, self.out, self.bar = every, epochs, out, bar
 
     def __call__(self, epoch: int, history: Any) -> None:
         if epoch == 1 or epoch % self.every == 0 or epoch == self.epochs:
-            print(epoch_line(epoch, latest_values(history)), file=self.out or sys.stdout, flush=True)
+            line = epoch_line(epoch, latest_values(history))
+            if self.bar is not None and (self.out is None or self.out is sys.stdout):
+                self.bar.write(line, file=sys.stdout)
+            else:
+                print(line, file=self.out or sys.stdout, flush=True)
 
 
 # -- watchers --------------------------------------------------------------------------------------

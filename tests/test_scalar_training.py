@@ -141,3 +141,13 @@ def test_fit_scalar_diagnostics_and_gradient_norms():
     assert len(history.diagnostics) == 2 and list(history.grad_norms) == ["layers.0", "layers.1"]
     # Full batch: the report after epoch 1 measures the loss that epoch 2 starts from.
     assert history.diagnostics[0].loss == pytest.approx(history.loss[1], rel=1e-12)
+
+
+def test_epoch_lines_scroll_above_the_progress_bar(capsys):
+    model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    history = fit_scalar(model, XOR_INPUTS, XOR_LABELS, F.binary_cross_entropy, SGD(model.parameters(), lr=0.5),
+                         epochs=3, progress=True, print_every=1)
+    lines = capsys.readouterr().out.splitlines()
+    for epoch in (1, 2, 3):
+        expected = f"epoch {epoch:4d}  loss {history.loss[epoch - 1]:.6f}  accuracy {history.accuracy[epoch - 1]:.3f}"
+        assert any(line.endswith(expected) or line == expected for line in lines)

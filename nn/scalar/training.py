@@ -174,7 +174,8 @@ def fit_scalar(
 
     Watching the run (as `nn.training.fit`): ``progress=True`` (or None: when stdout is a
     terminal) shows a tqdm bar with the time left and the latest loss and accuracy;
-    ``print_every=k`` prints a line every k epochs (and the first and last) to `out`;
+    ``print_every=k`` prints a line every k epochs (and the first and last) to `out`, above
+    the bar if there is one;
     ``live=True`` redraws one picture in Jupyter after every epoch (``live=k``: every k
     epochs): loss, accuracy, the decision boundary for 2-D inputs, per-layer gradient norms;
     ``record=...`` keeps frames for `viz.training_player` (for an MLP, also the graph of one
@@ -232,12 +233,10 @@ def fit_scalar(
                       iterations_per_epoch=1, predict=_predictor(model),
                       classes=classes if label_array is not None else None, X=X, labels=label_array,
                       targets=target_array, kind="scalar")
-    printer = EpochPrinter(every, int(epochs), out) if every is not None else None
-    if progress is None and printer is not None:
-        progress = False
-    elif progress is None and any(getattr(w, "wants_bar", False) for w in watchers):
+    if progress is None and any(getattr(w, "wants_bar", False) for w in watchers):
         progress = True
     bar = progress_bar(progress, int(epochs), "fit_scalar")
+    printer = EpochPrinter(every, int(epochs), out, bar) if every is not None else None
     try:
         for watcher in watchers:
             watcher.begin(run)
