@@ -127,7 +127,7 @@ TRAIN_HELP = "train a small network and print its loss and accuracy per epoch (1
 DATASET_HELP = {
     "xor": "a 2-4-1 scalar MLP on the four XOR points, Adam, 300 epochs (about 1 s)",
     "moons": "a 2-16-16-1 scalar MLP on 100 noisy two-moons points, hinge loss, SGD with "
-             "momentum, 40 epochs (about 8 s)",
+             "momentum, 40 epochs (about 7 s)",
     "iris": "a 4-16-16-3 tensor MLP on Fisher's iris, cross-entropy, Adam, 100 epochs; reports "
             "the accuracy on a held-out 30% (about 1 s)",
 }
