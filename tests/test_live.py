@@ -119,3 +119,23 @@ print('matplotlib' in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_in_a_real_kernel_the_last_picture_stays_as_one_png_output():
+    import nbformat
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "notebooks"))
+    from run_notebooks import execute
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        "from nn import TensorMLP, SGD, fit, functional as F\n"
+        "from nn.data import make_moons\n"
+        "X, y = make_moons(40, noise=0.1, seed=0)\n"
+        "model = TensorMLP([2, 4, 2], seed=0)\n"
+        "history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=4, live=True)")]
+    execute(notebook)
+    outputs = notebook.cells[0].outputs
+    pictures = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
+    assert len(pictures) == 1  # one output, updated in place, holding the final picture
+    assert not [o for o in outputs if o.output_type == "error"]

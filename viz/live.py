@@ -94,8 +94,12 @@ class LivePlot:
 
     @property
     def wants_bar(self) -> bool:
-        """Whether the loop should show its progress bar beside the picture (in Jupyter)."""
-        return self.active and self._display is None
+        """Whether the loop should show its progress bar beside the picture: in Jupyter, when
+        ipywidgets is there to draw it as a widget (tqdm's text fallback would fill the cell's
+        output with one line per epoch)."""
+        import importlib.util
+
+        return self.active and self._display is None and importlib.util.find_spec("ipywidgets") is not None
 
     def __repr__(self) -> str:
         return f"<LivePlot every={'epoch' if self.every is None else self.every}, draws={self.draws}>"
