@@ -71,6 +71,10 @@ class LivePlot:
     display: ``display(picture, display_id=True) -> handle`` with ``handle.update(picture)``
     (IPython's by default; tests pass a fake). boundary, grad_norms: draw those panels when
     they apply. resolution: grid points per side of the decision boundary. dpi: of the PNG.
+
+    >>> from nn import TensorMLP, SGD, fit, functional as F       # doctest: +SKIP
+    >>> history = fit(model, F.cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50,  # doctest: +SKIP
+    ...               live=LivePlot(every=10, min_interval=1.0))  # every 10 mini-batches, >= 1 s apart
     """
 
     def __init__(self, every: Optional[int] = None, *, min_interval: float = 0.5,
