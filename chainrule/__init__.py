@@ -12,7 +12,7 @@ This package is the library's face; the work lives in three packages it re-expor
 - `autograd_core`: the engine. Its main names are available here directly: `Value`, `Tensor`,
   `no_grad`, `enable_grad`, `is_grad_enabled`, `trace_backward`, `gradcheck`, `gradgradcheck`,
   `GradcheckError`, `backpropagate`, `topological_order`, `zero_grad`, `concatenate`, `stack`,
-  `where`; gradients of gradients: `grad`, `jacobian`, `hessian`, `hvp`; the op table:
+  `where`, `detect_anomaly`; gradients of gradients: `grad`, `jacobian`, `hessian`, `hvp`; the op table:
   `define_op`, `ops`, and the generic functions `exp`, `log`, `tanh`, `sigmoid`, `relu`,
   `leaky_relu`, `elu`, `absolute`, `maximum` (each takes a float, an array, a Value or a Tensor).
 - `nn` (as `chainrule.nn`): modules, layers, losses, optimizers, data and training loops.
@@ -29,7 +29,7 @@ import importlib
 from types import ModuleType
 
 from autograd_core import (GradcheckError, Tensor, Value, absolute, backpropagate, concatenate,
-                           define_op, elu, enable_grad, exp, grad, gradcheck, gradgradcheck,
+                           define_op, detect_anomaly, elu, enable_grad, exp, grad, gradcheck, gradgradcheck,
                            hessian, hvp, is_grad_enabled, jacobian, leaky_relu, log, maximum,
                            no_grad, ops, relu, sigmoid, stack, tanh, topological_order,
                            trace_backward, where, zero_grad)
@@ -43,7 +43,7 @@ _LAZY_MODULES = {"nn": "nn", "viz": "viz", "w52": "chainrule.w52", "cli": "chain
 
 __all__ = [
     "__version__",
-    "Value", "Tensor", "no_grad", "enable_grad", "is_grad_enabled", "trace_backward", "gradcheck",
+    "Value", "Tensor", "no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "trace_backward", "gradcheck",
     "gradgradcheck", "GradcheckError", "backpropagate", "topological_order", "zero_grad",
     "concatenate", "stack", "where", "grad", "jacobian", "hessian", "hvp", "define_op", "ops",
     "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "absolute", "maximum",

@@ -9,8 +9,11 @@
   `save_svg(root_or_graph, path)` writes SVG.
 - `draw_step(root, k)`, `Stepper(root)`, `backprop_player(root, path)`: the backward pass one
   chain-rule step at a time, as drawings and as a self-contained HTML player.
-- `plot_history`, `plot_decision_boundary`: matplotlib figures (the `notebooks` extra),
-  imported on first use so that drawing graphs never needs matplotlib.
+- `training_player(history, path)`: an offline HTML page to scrub a recorded training run;
+  `LivePlot`: the picture `fit(..., live=True)` redraws in place in Jupyter.
+- `plot_history`, `plot_decision_boundary`, `plot_gradient_flow`, `plot_gradcheck`,
+  `plot_training`: matplotlib figures (the `notebooks` extra), imported on first use so that
+  drawing graphs never needs matplotlib.
 """
 
 from typing import Any
@@ -18,18 +21,22 @@ from typing import Any
 from viz.graph import GraphTooLargeError, draw_graph, save, save_svg
 from viz.render import GradientGraph, RendererUnavailableError, RenderTimeoutError
 from viz.stepper import Stepper, backprop_player, draw_step
+from viz.live import LivePlot
+from viz.training_player import training_player
 
 __all__ = [
     "draw_graph", "save", "save_svg", "GradientGraph", "GraphTooLargeError",
     "RendererUnavailableError", "RenderTimeoutError",
     "draw_step", "backprop_player", "Stepper",
-    "plot_history", "plot_decision_boundary",
+    "training_player", "LivePlot",
+    "plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_gradcheck", "plot_training",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # The plots need matplotlib, an optional extra: import it only when a plot is asked for.
-    if name in ("plot_history", "plot_decision_boundary"):
+    if name in ("plot_history", "plot_decision_boundary", "plot_gradient_flow", "plot_gradcheck",
+                "plot_training"):
         from viz import plots
 
         return getattr(plots, name)
