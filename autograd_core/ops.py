@@ -312,6 +312,52 @@ def gate(keep: Any, value: Any, like: Any) -> Any:
     return value if keep else ZERO
 
 
+class Over(float):
+    """1/d as a local derivative that *divides*: ``upstream * Over(d)`` is ``upstream / d``,
+    PyTorch's ``grad / x`` for log and division. That stays finite where 1/d alone overflows
+    (a subnormal d: 1e-10 / 1e-310 is 1e300, 1e-10 * (1/1e-310) is inf), and in a derivative
+    graph (create_graph) it is a division node, as in PyTorch. Its float value is 1/d (what
+    ``local_grads`` and the traces show); products with anything other than a number are
+    floats' own."""
+
+    def __new__(cls, divisor: float) -> "Over":
+        with np.errstate(divide="ignore", over="ignore"):
+            inverse = 1.0 / divisor if divisor != 0.0 else math.copysign(math.inf, divisor)
+        self = super().__new__(cls, inverse)
+        self.divisor = divisor
+        return self
+
+    def __mul__(self, other: Any) -> Any:
+        if type(other) is float or type(other) is int:
+            return other / self.divisor
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return float.__repr__(self)
+
+    def __reduce__(self) -> tuple:
+        return (Over, (self.divisor,))
+
+
+@dataclass(frozen=True)
+class Divide:
+    """1/`divisor` as a local derivative on arrays and nodes: ``times(upstream, Divide(d))``
+    is ``upstream / d`` (see `Over`, its float form). `over` makes them."""
+
+    divisor: Any
+
+
+def over(divisor: Any) -> Any:
+    """The local derivative 1/`divisor`, applied as a division of the upstream gradient (in
+    `times`) rather than a product with the reciprocal, as PyTorch's rules for log and
+    division do: `Over` for a float, `Divide` for an array, a Value or a Tensor."""
+    if type(divisor) is float:
+        return Over(divisor)
+    return Divide(divisor)
+
+
 def _broadcast_mask(mask: np.ndarray, like: Any) -> np.ndarray:
     shape = np.shape(like)
     return mask if mask.shape == shape else np.broadcast_to(mask, np.broadcast_shapes(mask.shape, shape))
@@ -320,7 +366,8 @@ def _broadcast_mask(mask: np.ndarray, like: Any) -> np.ndarray:
 def times(upstream: Any, local: Any) -> Any:
     """upstream * local, the chain rule's product, where a mask *selects* instead: a boolean
     array (`gate`'s mask), `ZERO` and a `Gate` give 0 wherever they block, whatever the
-    upstream gradient holds there (inf, NaN), as PyTorch's masked rules.
+    upstream gradient holds there (inf, NaN), as PyTorch's masked rules; and a derivative
+    1/d declared with `over` divides: upstream / d.
     Skips the product where the local derivative is the number 1 or -1, or where the upstream
     gradient is the constant seed 1 of a scalar backward."""
     kind = type(local)
@@ -334,6 +381,8 @@ def times(upstream: Any, local: Any) -> Any:
             return _pass_where(local, upstream)
     elif kind is Gate:
         return _pass_where(local.keep, times(upstream, local.value))
+    elif kind is Divide or kind is Over:
+        return upstream / local.divisor
     elif kind is Zero:
         if _APPLIERS.get(type(upstream)) is None:  # a number or an array: zeros of its kind
             return 0.0 if not isinstance(upstream, (np.ndarray, np.generic)) else \
@@ -499,6 +548,16 @@ def _array_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.fmax(e, x >= 0) / (1 + e)
 
 
+def _power(x: Any, n: float) -> Any:
+    """x ** n; on arrays x ** -0.5 is 1/sqrt(x), as PyTorch computes it (rsqrt), which is NaN
+    at -inf and -inf at -0.0 where C's pow gives 0 and +inf (numpy's x ** 0.5 is already
+    sqrt, as PyTorch's)."""
+    if n == -0.5 and isinstance(x, (np.ndarray, np.generic)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 / np.sqrt(x)
+    return x ** n
+
+
 def _power_derivative(x: Any, n: float) -> Any:
     """d(x^n)/dx = n x^(n-1), with PyTorch's values where that formula reads 0 * inf or 1/0:
     a selected 0 for n = 0 (0 even under an infinite upstream gradient, as PyTorch's
@@ -513,7 +572,7 @@ def _power_derivative(x: Any, n: float) -> Any:
         return n * x ** (n - 1.0)
     if n == 2.0:
         return 2.0 * x
-    return n * x ** (n - 1.0)
+    return n * _power(x, n - 1.0)
 
 
 def _power_exponent_derivative(a: Any, b: Any, out: Any) -> Any:
@@ -580,12 +639,13 @@ def _nonpositive_part(x: np.ndarray) -> np.ndarray:
 
 
 # Arithmetic. Division's second rule is -out/b, i.e. -(a/b)/b: -a/b^2 would underflow b^2 for
-# tiny divisors (1e-170) and give -inf where the true value is finite.
+# tiny divisors (1e-170) and give -inf where the true value is finite. Its first rule, like
+# log's, divides the upstream gradient (`over`), as PyTorch: upstream / b, not upstream * (1/b).
 ADD = define_op("+", forward=operator.add, derivative=(1.0, 1.0), formula=("1", "1"))
 SUB = define_op("-", forward=operator.sub, derivative=(1.0, -1.0), formula=("1", "-1"))
 MUL = define_op("*", forward=operator.mul, derivative=lambda a, b, out: (b, a),
                 formula=("{b}", "{a}"))
-DIV = define_op("/", forward=operator.truediv, derivative=lambda a, b, out: (1.0 / b, -out / b),
+DIV = define_op("/", forward=operator.truediv, derivative=lambda a, b, out: (over(b), -out / b),
                 formula=("1/{b}", "-{a}/{b}^2"))
 NEG = define_op("neg", forward=operator.neg, derivative=-1.0, formula="-1")
 POWER = define_op("**", forward=operator.pow,
@@ -602,13 +662,13 @@ def _power_formula(n: float) -> str:
 
 
 POWER_OF_NUMBER = define_op(
-    "**n", forward=lambda x, n: x ** n, derivative=lambda x, out, n: _power_derivative(x, n),
+    "**n", forward=_power, derivative=lambda x, out, n: _power_derivative(x, n),
     formula=_power_formula, parameters={"n": 2.0}, display=lambda n: f"**{n:g}")
 
 # Elementary functions.
 EXP = define_op("exp", forward=np.exp, scalar=_safe_exp, derivative=lambda x, out: out,
                 formula="{out}")
-LOG = define_op("log", forward=np.log, scalar=_scalar_log, derivative=lambda x, out: 1.0 / x,
+LOG = define_op("log", forward=np.log, scalar=_scalar_log, derivative=lambda x, out: over(x),
                 formula="1/{x}")
 ABS = define_op("abs", forward=np.abs, scalar=abs,
                 derivative=lambda x, out: select(data_of(x) > 0, 1.0,
@@ -721,4 +781,5 @@ def register_tensor_formula(name: str, *formulas: str) -> None:
 
 __all__ = ["Op", "OPS", "define_op", "ACTIVATIONS", "TENSOR_FORMULAS", "register_tensor_formula",
            "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "absolute", "maximum",
-           "select", "gate", "indicator", "data_of", "times", "ZERO", "Zero", "Gate"]
+           "select", "gate", "over", "indicator", "data_of", "times", "ZERO", "Zero", "Gate",
+           "Over", "Divide"]

@@ -286,7 +286,14 @@ TENSOR_EDGE_CASES = [
     ("a ** b at b = 0", lambda a, b: a ** b, lambda a, b: a ** b,
      [[2.0, 0.0, 3.0], [0.0, 0.0, 2.0]], [INF, INF, 1.0]),
     ("tiny divisors", lambda a, b: a / b, lambda a, b: a / b,
-     [[1e-170, 0.0, 1e-300, 1.0], [1e-170, 1e-200, 1e-160, 1e-300]], [1.0, 1.0, 1.0, 1.0]),
+     [[1e-170, 0.0, 1e-300, 1.0, 1.0], [1e-170, 1e-200, 1e-160, 1e-300, 1e-310]],
+     [1.0, 1.0, 1.0, 1.0, 1e-20]),
+    ("x log x at subnormal x", lambda x: x * x.log(), lambda x: x * x.log(),
+     [[1e-310, 2.0]], [1.0, 1.0]),
+    # torch computes x ** -0.5 as rsqrt: NaN at -inf and -inf at -0.0 (C's pow: 0 and +inf);
+    # x ** 0.5's slope 0.5 x ** -0.5 the same way
+    ("x ** -0.5 and ** 0.5 at -inf and -0", lambda x: x ** -0.5 + x ** 0.5,
+     lambda x: x ** -0.5 + x ** 0.5, [[-INF, -0.0, 4.0]], [1.0, 1.0, 1.0]),
 ]
 
 

@@ -502,6 +502,10 @@ EDGE_CASES = [
     ("1e-170 / x at 1e-170", lambda b: 1e-170 / b,
      lambda b: torch.tensor(1e-170, dtype=torch.float64) / b, [1e-170], 1.0),
     ("1e-300 / 1e-160", lambda a, b: a / b, lambda a, b: a / b, [1e-300, 1e-160], 1.0),
+    # subnormal divisors: torch divides the upstream gradient (grad / b, grad / x for log),
+    # where a product with 1/b (inf) would give inf
+    ("x log x at 1e-310", lambda x: x * x.log(), lambda x: x * x.log(), [1e-310], 1.0),
+    ("a / subnormal b, small upstream", lambda a, b: a / b, lambda a, b: a / b, [1.0, 1e-310], 1e-20),
 ]
 
 
