@@ -364,14 +364,15 @@ def run_tensor_case(name: str, sizes: list[int], samples: int, activation: str, 
     if use_jax:
         steps["jax"] = jax_step(weights, X, y, activation)
     losses: dict[str, list[float]] = {name: [] for name in steps}
-    warmup_times: dict[str, float] = {}
+    warmup_times: dict[str, list[float]] = {name: [] for name in steps}
     for contender, step in steps.items():  # compile (JAX, Numba), allocate, fill caches
-        for i in range(settings["warmup"]):
+        for _ in range(settings["warmup"]):
             start = time.perf_counter()
             losses[contender].append(step())
-            if i >= settings["warmup"] - 2:
-                warmup_times[contender] = time.perf_counter() - start
-    slowest = max(warmup_times.values())
+            warmup_times[contender].append(time.perf_counter() - start)
+    # The step count follows the slowest contender, each judged by its fastest warm-up step
+    # after the first (which compiles), so that one step slowed by load does not cut the count.
+    slowest = max(min(times[1:]) for times in warmup_times.values())
     timed_steps = int(min(settings["steps"], max(settings["min_steps"], settings["seconds"] / slowest)))
     blocks = settings["blocks"]
     per_block = max(2, math.ceil(timed_steps / blocks))
