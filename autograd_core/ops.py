@@ -567,8 +567,8 @@ def _power_derivative(x: Any, n: float) -> Any:
     if n == 1.0:
         return 1.0
     if isinstance(x, float):
-        if x == 0.0 and n < 1.0:
-            return math.inf
+        if x == 0.0 and n < 1.0:  # 0.5 x ** -0.5 at -0.0 is PyTorch's 0.5 rsqrt(-0.0) = -inf
+            return -math.inf if n == 0.5 and math.copysign(1.0, x) < 0 else math.inf
         return n * x ** (n - 1.0)
     if n == 2.0:
         return 2.0 * x
