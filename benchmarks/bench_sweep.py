@@ -706,6 +706,9 @@ def check_goals(tensor: list[dict[str, Any]], scalar: list[dict[str, Any]], use_
     for shape in SCALAR_SHAPES:
         rows = {row["target_nodes"]: row for row in scalar if row["shape"] == shape and row["gc"] == "on"}
         name = f"scalar {shape}: ns/node with the collector on <= {GOAL_PER_NODE_GROWTH}x its 1e4 value up to 1e6"
+        if not scalar:
+            goal(name, "SKIP", "scalar sweep not run")
+            continue
         if 10_000 not in rows:
             goal(name, "SKIP", f"needs the 1e4-node size (--max-nodes {max_nodes})")
             continue
