@@ -171,7 +171,12 @@ def environment() -> dict[str, Any]:
                 "numpy_blas": blas_name()}
     threads = {"numba (chainrule)": numba.get_num_threads(), "torch": torch.get_num_threads(),
                "cores": os.cpu_count(),
-               "jax": "XLA's own pool (all cores)" if jax is not None else None}
+               "numpy BLAS": os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+               or "its default (all cores)",
+               "jax": "XLA's own pool (all cores)" if jax is not None else None,
+               "environment": {name: os.environ[name] for name in
+                               ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                "XLA_FLAGS") if name in os.environ}}
     return {"processor": processor_info(), "versions": versions, "threads": threads,
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None}
 
@@ -193,7 +198,8 @@ def print_environment(env: dict[str, Any]) -> None:
           f"numba {versions['numba']}, torch {versions['torch']}, "
           f"jax {versions['jax'] or 'not installed'}, micrograd {versions['micrograd']}")
     print(f"threads: chainrule (Numba) {threads['numba (chainrule)']}, torch {threads['torch']}, "
-          f"jax {threads['jax'] or '-'}; numpy's BLAS its own (all cores)")
+          f"jax {threads['jax'] or '-'}, numpy's BLAS (chainrule's and the numpy MLP's) {threads['numpy BLAS']}"
+          + "".join(f"; {name}={value}" for name, value in threads["environment"].items()))
     if env["load_average"] is not None:
         print("load average before the run: " + ", ".join(f"{x:.2f}" for x in env["load_average"]))
 
