@@ -9,8 +9,8 @@ float64. The contenders:
 - chainrule: `nn.TensorMLP`, `nn.functional.cross_entropy`, `nn.SGD`;
 - PyTorch CPU: `torch.nn.Sequential` of Linear and the activation, `F.cross_entropy`,
   `torch.optim.SGD`, with ``torch.set_num_threads`` set to chainrule's thread count (Numba's,
-  ``numba.get_num_threads()``); numpy's BLAS uses its own threads (all cores) for chainrule
-  and the numpy MLP alike;
+  ``numba.get_num_threads()``); numpy's BLAS uses its own threads (all cores, unless
+  OPENBLAS_NUM_THREADS says otherwise) for chainrule and the numpy MLP alike;
 - a hand-written numpy MLP (forward, softmax cross-entropy, backward by hand, SGD in place);
 - JAX, when it is importable: ``jax.jit`` of value_and_grad plus the SGD update (parameters
   donated), compiled during the warm-up; XLA runs its own thread pool (all cores). float64
@@ -60,8 +60,13 @@ million frames deep in the 1e6-node chain), which makes tracing it quadratic: ho
     .venv/bin/python benchmarks/bench_sweep.py [--quick] [--max-nodes 1000000] [--json PATH]
         [--steps 200] [--seconds 1.0] [--scalar-reps 3] [--no-jax] [--no-tensor] [--no-scalar]
 
-The 1e6-node cases take about a gigabyte for micrograd (less for chainrule) and, with the
-collector on, tens of seconds per micrograd repetition; ``--max-nodes`` caps the sizes.
+A full run takes about 8 minutes on the 2-core development VM. The 1e6-node cases take
+about a gigabyte for micrograd (less for chainrule) and, with the collector on, 15-40 s per
+micrograd repetition; ``--max-nodes`` caps the sizes. Run it on an otherwise idle machine:
+while another process keeps a core busy, every 2-thread fork-join (PyTorch's OpenMP,
+OpenBLAS, Numba) waits for scheduler ticks, and the large tensor steps of PyTorch, numpy and
+chainrule slow down 10-20x while JAX's barely do; ``OPENBLAS_NUM_THREADS=1
+NUMBA_NUM_THREADS=1`` (PyTorch follows Numba) gives steadier single-threaded numbers there.
 ``--quick`` is the smoke test's run: scalar sizes up to 1e4 nodes, a few steps per case, and
 no 784-1024-1024-10 case.
 The exit status is 1 when the contenders disagree on a loss or a gradient, 0 otherwise:
@@ -117,7 +122,6 @@ TENSOR_CASES = [
 SMALL_CASE = ("4-16-16-3", "relu")
 DTYPES = [np.float32, np.float64]
 LOSS_TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
-CONTENDERS = ["chainrule", "torch", "numpy", "jax"]
 
 SCALAR_SIZES = [1_000, 10_000, 100_000, 1_000_000]
 SCALAR_SHAPES = ["mlp", "chain"]
