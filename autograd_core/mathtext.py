@@ -410,7 +410,7 @@ def _split_name(name: str) -> tuple[str, Optional[str]]:
 # literally), written instead as math-mode symbols, which both read the same way.
 _LATEX_SPECIAL = {"\\": "\\backslash ", "{": "\\{", "}": "\\}", "_": "\\_", "^": "\\hat{}",
                   "#": "\\#", "$": "\\$", "%": "\\%", "&": "\\&", "~": "\\sim ",
-                  "\u2003": "\\quad "}
+                  "\u2003": "\\quad ", "…": "\\ldots "}
 
 
 def latex_text(text: str) -> str:

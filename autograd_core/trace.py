@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, SupportsIndex, Union, overload
+from typing import Any, Iterable, Mapping, Optional, Sequence, SupportsIndex, Union, overload
 
 import numpy as np
 
@@ -75,57 +75,181 @@ _INFIX = {"+", "-", "*", "/", "**", "max", "@"}
 # name is often a derivative's denominator, where a fraction would be tall).
 _MATH_INFIX = {"@": "·", "/": "÷"}
 _MAX_NAME = 24
+# The word that names a node by its op and position when no expression fits (``sum#3``).
+_OP_WORDS = {"+": "sum", "*": "prod", "-": "diff", "/": "quot", "@": "matmul", "neg": "neg",
+             "max": "max"}
+# Ops that bind more tightly than a sum: such a term is written without parentheses inside a
+# sum's name (``(w1*x1+w2*x2+w3*x3)``).
+_TIGHTER_THAN_SUM = {"*", "/", "**", "@"}
+ELLIPSIS = "…"
+
+LabelsLike = Union[Mapping[Any, str], Sequence[tuple[Any, str]], None]
 
 
-def node_names(root: Any) -> dict[int, str]:
+def node_names(root: Any, labels: LabelsLike = None) -> dict[int, str]:
     """A readable name for every node of the graph, keyed by ``id(node)``.
 
-    A labelled node is called by its label, an unlabelled leaf by its value, and an
-    unlabelled result by its expression, e.g. ``(y-2)``, while that stays short, else
-    by its position, e.g. ``node12``.
+    A node is called by the name `labels` gives it (``{node: "w52"}``, or a node's label as
+    the key), else by its label; an unlabelled leaf by its value; an unlabelled result by its
+    expression while that stays short: ``(y-2)``, ``(w1*x1+w2*x2)``, a long sum by its first
+    and last terms, ``(w1*x1+…+w4*x4)``; else by its op and position among the nodes so
+    named, ``sum#3``, ``prod#1``, ``exp#2`` (``array#1`` for an unlabelled array too large to
+    spell out). The same names are used in traces, drawings and the player.
     """
-    return _names(root)[0]
+    return _names(root, resolve_labels(labels, topological_order(root)))[0]
 
 
-def node_math_names(root: Any) -> dict[int, Math]:
+def node_math_names(root: Any, labels: LabelsLike = None) -> dict[int, Math]:
     """The names of `node_names` as math (``w52`` as w with subscript 52, ``(y-2)^2`` as a
     power), keyed by ``id(node)``."""
-    return _names(root)[1]
+    return _names(root, resolve_labels(labels, topological_order(root)))[1]
 
 
-def _names(root: Any) -> tuple[dict[int, str], dict[int, Math]]:
+def resolve_labels(labels: LabelsLike, order: Sequence[Any]) -> dict[int, str]:
+    """`labels` ({node: "name"}, a list of (node, name) pairs for nodes that cannot be dict
+    keys, or {"label": "name"} naming a node by its label) keyed by ``id(node)``, checked
+    against the graph's nodes `order`."""
+    if labels is None:
+        return {}
+    if isinstance(labels, Mapping):
+        pairs = list(labels.items())
+    elif isinstance(labels, (list, tuple)) and all(isinstance(p, tuple) and len(p) == 2 for p in labels):
+        pairs = list(labels)
+    else:
+        raise TypeError(f"labels must be a mapping {{node: 'name'}} or a list of (node, 'name') "
+                        f"pairs, got {type(labels).__name__}")
+    in_graph = {id(node): node for node in order}
+    out: dict[int, str] = {}
+    for key, name in pairs:
+        if isinstance(key, str):
+            found = [node for node in order if node.label == key]
+            if len(found) != 1:
+                raise ValueError(f"labels key {key!r}: {'no' if not found else len(found)} nodes "
+                                 f"of this graph are labelled so; pass the node itself")
+            node = found[0]
+        elif id(key) in in_graph and in_graph[id(key)] is key:
+            node = key
+        else:
+            raise ValueError(f"labels key {getattr(key, 'label', '') or type(key).__name__!r} is not "
+                             f"a node of this graph: the root does not depend on it")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"labels[{getattr(node, 'label', '') or '?'!r}] must be a non-empty str, "
+                            f"got {name!r}")
+        out[id(node)] = name
+    return out
+
+
+def _names(root: Any, labels: Optional[Mapping[int, str]] = None,
+           order: Optional[Sequence[Any]] = None) -> tuple[dict[int, str], dict[int, Math]]:
+    """The names of `node_names` and their math, for `labels` keyed by ``id(node)``."""
+    labels = labels or {}
+    order = topological_order(root) if order is None else order
     names: dict[int, str] = {}
     maths: dict[int, Math] = {}
-    for index, node in enumerate(topological_order(root)):
-        if node.label:
-            name, math = node.label, Sym(node.label)
-        elif not node.parents:
+    used: set[str] = set()
+    counters: dict[str, int] = {}
+
+    def fallback(node: Any) -> tuple[str, Math]:
+        if not node.parents:
+            word = "array" if isinstance(node.data, np.ndarray) else "leaf"
+        else:
+            op = node.op or "op"
+            word = _OP_WORDS.get(op) or ("pow" if op.startswith("**") else
+                                         op if op.isidentifier() else "op")
+        counters[word] = counters.get(word, 0) + 1
+        name = f"{word}#{counters[word]}"
+        return name, Sym(name)
+
+    for node in order:
+        key = id(node)
+        if key in labels or node.label:
+            name = labels.get(key) or node.label
+            names[key], maths[key] = name, Sym(name)
+            used.add(name)
+            continue
+        if not node.parents:
             name = format_number(node.data)
             math = Num(name) if not isinstance(node.data, np.ndarray) or node.data.ndim == 0 \
                 else mathtext.array_math(node.data)
             if len(name) > _MAX_NAME:
-                name, math = f"node{index}", Sym(f"node{index}")
+                name, math = fallback(node)
         else:
-            args = [names[id(p)] for p in node.parents]
-            arg_maths = [maths[id(p)] for p in node.parents]
-            op = node.op
-            if op in _INFIX and len(args) == 2:
-                if op == "max":
-                    name, math = f"max({args[0]},{args[1]})", Call("max", tuple(arg_maths))
-                else:
-                    name = f"({args[0]}{op}{args[1]})"
-                    math = Paren(Pow(*arg_maths) if op == "**"
-                                 else Bin(_MATH_INFIX.get(op, op), *arg_maths))
-            elif op.startswith("**") and len(args) == 1:
-                name, math = f"{args[0]}^{op[2:]}", Pow(arg_maths[0], Num(op[2:]))
-            elif op == "neg":
-                name, math = f"(-{args[0]})", Paren(Neg(arg_maths[0]))
-            else:
-                name, math = f"{op}({','.join(args)})", Call(op, tuple(arg_maths))
-            if len(name) > _MAX_NAME:
-                name, math = f"node{index}", Sym(f"node{index}")
-        names[id(node)], maths[id(node)] = name, math
+            found = _expression_name(node, names, maths, labels, used)
+            name, math = found if found is not None else fallback(node)
+        names[key], maths[key] = name, math
+        used.add(name)
     return names, maths
+
+
+def _named(node: Any, labels: Mapping[int, str]) -> bool:
+    return id(node) in labels or bool(node.label)
+
+
+def _terms(node: Any, op: str, labels: Mapping[int, str]) -> list[Any]:
+    """The operands of a chain of the same associative op (`+` or `*`), as `sum_values` builds
+    a sum: unlabelled nodes of that op with two parents are opened up."""
+    out: list[Any] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if (item is node or not _named(item, labels)) and item.op == op and len(item.parents) == 2:
+            stack.extend(reversed(item.parents))
+        else:
+            out.append(item)
+    return out
+
+
+def _expression_name(node: Any, names: Mapping[int, str], maths: Mapping[int, Math],
+                     labels: Mapping[int, str], used: set[str]) -> Optional[tuple[str, Math]]:
+    """The name of an unlabelled result as its expression, or None when none fits."""
+    op = node.op
+    args = [names[id(p)] for p in node.parents]
+    arg_maths = [maths[id(p)] for p in node.parents]
+    if op in ("+", "*") and len(args) == 2:
+        terms = _terms(node, op, labels)
+        texts, term_maths = [], []
+        for term in terms:
+            text, math = names[id(term)], maths[id(term)]
+            if (op == "+" and not _named(term, labels) and term.op in _TIGHTER_THAN_SUM
+                    and text.startswith("(") and text.endswith(")") and isinstance(math, Paren)):
+                text, math = text[1:-1], math.inner  # w1*x1 inside a sum needs no parentheses
+            texts.append(text)
+            term_maths.append(math)
+        symbol = _MATH_INFIX.get(op, op)
+        candidates = [(texts, term_maths)]
+        if len(terms) > 2:
+            candidates.append(([texts[0], ELLIPSIS, texts[-1]],
+                               [term_maths[0], Text(ELLIPSIS), term_maths[-1]]))
+        for parts, part_maths in candidates:
+            name = f"({op.join(parts)})"
+            # Two nodes that compute the same sum share its name, as any expression; an
+            # abbreviated one must not stand for two different sums.
+            if len(name) <= _MAX_NAME and (parts is texts or name not in used):
+                math = part_maths[0]
+                for item in part_maths[1:]:
+                    math = Bin(symbol, math, item)
+                return name, Paren(math)
+        return None
+    if op in _INFIX and len(args) == 2:
+        if op == "max":
+            name, math = f"max({args[0]},{args[1]})", Call("max", tuple(arg_maths))
+        else:
+            name = f"({args[0]}{op}{args[1]})"
+            math = Paren(Pow(*arg_maths) if op == "**"
+                         else Bin(_MATH_INFIX.get(op, op), *arg_maths))
+    elif op.startswith("**") and len(args) == 1:
+        name, math = f"{args[0]}^{op[2:]}", Pow(arg_maths[0], Num(op[2:]))
+    elif op == "neg":
+        name, math = f"(-{args[0]})", Paren(Neg(arg_maths[0]))
+    else:
+        # A function's parentheses are enough around an expression: exp(z1-0.2551).
+        bare = [text[1:-1] if (not _named(parent, labels) and isinstance(math, Paren)
+                               and text.startswith("(") and text.endswith(")")) else text
+                for parent, text, math in zip(node.parents, args, arg_maths)]
+        name, math = f"{op}({','.join(bare)})", Call(op, tuple(arg_maths))
+    if len(name) > _MAX_NAME:
+        return None
+    return name, math
 
 
 def format_number(x: Any) -> str:
@@ -256,6 +380,10 @@ class BackwardStep:
 
     def __str__(self) -> str:
         return self.header() + "\n" + "\n".join("  " + line for line in self.lines())
+
+    def __repr__(self) -> str:
+        # The slide text (also Jupyter's text/plain), not the fields: a step holds whole nodes.
+        return str(self)
 
     # -- as math -------------------------------------------------------------------------
 
@@ -398,10 +526,17 @@ def _axes_label(axes: tuple[int, ...]) -> str:
     return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
 
 
+# The most steps a trace's repr writes out (the first ones and the last 10).
+REPR_STEPS = 60
+
+
 class Trace(list):
     """The steps of a backward pass (a list of `BackwardStep`), shown in Jupyter as a table
     with each step's formulas typeset (HTML with MathML, or LaTeX); ``print(trace)`` prints
-    every step as the slide writes it."""
+    every step as the slide writes it, and its repr (Jupyter's plain text) is that text too.
+    ``focus_names`` names the nodes a focused trace leads to (empty: the whole pass)."""
+
+    focus_names: tuple[str, ...] = ()
 
     @overload
     def __getitem__(self, index: SupportsIndex) -> BackwardStep: ...
@@ -412,10 +547,34 @@ class Trace(list):
     def __getitem__(self, index):  # type: ignore[no-untyped-def]
         """A step, or a `Trace` of a slice of the steps."""
         item = super().__getitem__(index)
-        return Trace(item) if isinstance(index, slice) else item
+        if not isinstance(index, slice):
+            return item
+        part = Trace(item)
+        part.focus_names = self.focus_names
+        return part
 
     def __str__(self) -> str:
         return "\n".join(str(step) for step in self)
+
+    def __repr__(self) -> str:
+        """The slide text, as `print` writes it, under a line saying what the trace is: what
+        Jupyter saves as the trace's text/plain. A trace of more than `REPR_STEPS` steps shows
+        its first and last steps, and how many it leaves out (``print(trace)`` prints all)."""
+        if not self:
+            return "Trace: no steps (the root is a leaf, or nothing flows back)"
+        steps = list(self)
+        root = getattr(steps[0], "root_name", "?")
+        count = f"{len(steps):,} step{'s' if len(steps) != 1 else ''}"
+        head = f"Trace: {count} of the backward pass of {root}"
+        if self.focus_names:
+            head += f", on the chains to {', '.join(self.focus_names)}"
+        if len(steps) <= REPR_STEPS:
+            return head + "\n" + "\n".join(str(step) for step in steps)
+        shown_head, shown_tail = steps[:REPR_STEPS - 10], steps[-10:]
+        left_out = len(steps) - len(shown_head) - len(shown_tail)
+        return "\n".join([head, *map(str, shown_head),
+                          f"... {left_out:,} more steps (print(trace) prints them all) ...",
+                          *map(str, shown_tail)])
 
     def latex(self) -> str:
         """Every step as LaTeX: one ``array`` row per formula line, the step and node on its
@@ -458,12 +617,20 @@ def trace_table(steps: Iterable[BackwardStep]) -> Trace:
 
 
 def _focus_nodes(root: Any, focus: Any, order: list[Any], names: dict[int, str]) -> list[Any]:
-    """`focus` (a node, or a list of nodes) checked to be nodes of the graph of `root`."""
+    """`focus` (a node, a node's name, or a list of them) checked to be nodes of the graph of
+    `root`; a name is a node's label or the name `labels` gives it (`names`)."""
     targets = list(focus) if isinstance(focus, (list, tuple, set, frozenset)) else [focus]
     if not targets:
         raise ValueError("focus is empty: pass the node (or the nodes) whose chain to keep")
     in_graph = {id(node) for node in order}
+    found = []
     for target in targets:
+        if isinstance(target, str):
+            named = [node for node in order if node.label == target or names[id(node)] == target]
+            if len(named) != 1:
+                raise ValueError(f"focus={target!r}: {'no' if not named else len(named)} nodes of "
+                                 f"this graph are called so; pass the node itself")
+            target = named[0]
         if not hasattr(target, "parents"):
             raise TypeError(f"focus must be a node of the graph (a Value or a Tensor), or a list "
                             f"of them, got {type(target).__name__}: {target!r}")
@@ -472,14 +639,20 @@ def _focus_nodes(root: Any, focus: Any, order: list[Any], names: dict[int, str])
             raise ValueError(f"focus: {label!r} is not a node of the graph of "
                              f"{names[id(root)]!r}, so no chain leads from it to the root "
                              "(was it made in another computation, or copied?)")
-    return targets
+        found.append(target)
+    return found
 
 
-def chain_nodes(root: Any, focus: Any) -> set[int]:
-    """The ids of the nodes on the chain(s) from `root` to `focus` (a node or a list of
-    nodes): those that depend on a focus node, and the focus nodes themselves."""
+def chain_nodes(root: Any, focus: Any, labels: LabelsLike = None) -> set[int]:
+    """The ids of the nodes on the chain(s) from `root` to `focus` (a node, its name, or a
+    list of them): those that depend on a focus node, and the focus nodes themselves."""
     order = topological_order(root)
-    targets = _focus_nodes(root, focus, order, node_names(root))
+    targets = _focus_nodes(root, focus, order, _names(root, resolve_labels(labels, order), order)[0])
+    return _chain_ids(order, targets)
+
+
+def _chain_ids(order: Sequence[Any], targets: Iterable[Any]) -> set[int]:
+    """The ids of `targets` and of every node of `order` (topological) that depends on one."""
     on = {id(target) for target in targets}
     for node in order:
         if id(node) not in on and any(id(parent) in on for parent in node.parents):
@@ -487,7 +660,8 @@ def chain_nodes(root: Any, focus: Any) -> set[int]:
     return on
 
 
-def trace_backward(root: Any, seed: Any = None, *, focus: Any = None) -> Trace:
+def trace_backward(root: Any, seed: Any = None, *, focus: Any = None,
+                   labels: LabelsLike = None) -> Trace:
     """The steps of ``root.backward()``, in the order it applies them; no ``.grad`` changes.
 
     `seed` is dL/d(root), 1 by default (a scalar root is required then).
@@ -498,6 +672,10 @@ def trace_backward(root: Any, seed: Any = None, *, focus: Any = None) -> Trace:
     gradient down to w52 (the slide's dL/dy, dL/dF, dL/dv5, dL/du5, dL/dw52). The steps are
     numbered 1, 2, ... in the focused trace; ``pass_index`` keeps their number in the whole
     pass. A node that is not in the graph raises ValueError.
+
+    `labels` (``{node: "name"}``, as `viz.draw_graph` takes it) calls nodes by other names,
+    inside expressions too: ``labels={graph.w52: "w52"}`` writes dL/dw52 where the node's own
+    label is w25. Unlabelled nodes are named as `node_names` says.
     """
     if seed is None:
         if isinstance(root.data, np.ndarray):
@@ -507,8 +685,11 @@ def trace_backward(root: Any, seed: Any = None, *, focus: Any = None) -> Trace:
             seed = np.ones_like(root.data)
         else:
             seed = 1.0
-    names, maths = _names(root)
-    on_chain = chain_nodes(root, focus) if focus is not None else None
+    order = topological_order(root)
+    label_ids = resolve_labels(labels, order)
+    names, maths = _names(root, label_ids, order)
+    targets = _focus_nodes(root, focus, order, names) if focus is not None else []
+    on_chain = _chain_ids(order, targets) if focus is not None else None
     applied: list[tuple[Any, Any, Any]] = []
     backpropagate(root, seed, accumulate=False,
                   on_step=lambda node, upstream, sent: applied.append((node, upstream, sent)))
@@ -522,6 +703,7 @@ def trace_backward(root: Any, seed: Any = None, *, focus: Any = None) -> Trace:
     received: dict[int, tuple[int, Any]] = {}
     root_name, root_math = names[id(root)], maths[id(root)]
     steps = Trace()
+    steps.focus_names = tuple(names[id(target)] for target in targets)
     for pass_index, (node, upstream, sent) in enumerate(applied, start=1):
         name = names[id(node)]
         parent_names = [names[id(parent)] for parent, _ in sent]
@@ -552,5 +734,5 @@ def trace_backward(root: Any, seed: Any = None, *, focus: Any = None) -> Trace:
 
 
 __all__ = ["trace_backward", "trace_table", "Trace", "BackwardStep", "ParentStep",
-           "chain_nodes", "node_names", "node_math_names", "format_number",
+           "chain_nodes", "node_names", "node_math_names", "resolve_labels", "format_number",
            "local_derivative_formulas", "rule_of"]

@@ -129,7 +129,10 @@ def test_unlabelled_nodes_are_named_by_expression_or_value():
         long = long.tanh()
     long_names = node_names(long).values()
     assert all(len(name) <= 24 for name in long_names)  # too long to spell out ...
-    assert "tanh(tanh(tanh(y)))" in long_names and any(n.startswith("node") for n in long_names)
+    # ... then by op and position among the nodes so named (was node4, node8: issue 9's follow-up)
+    assert "tanh(tanh(tanh(y)))" in long_names and "tanh#1" in long_names
+    assert "tanh(tanh#1)" in long_names and "tanh#2" in long_names
+    assert not any(n.startswith("node") for n in long_names)
 
 
 def test_power_step_text():
