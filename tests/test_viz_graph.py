@@ -462,7 +462,11 @@ def test_draw_graph_returns_a_gradient_graph_that_displays_in_jupyter():
     ("layers.0.neurons.1.w.2", "parameter"), ("layers.0.neurons.1.b", "parameter"),
     ("fc.weight", "parameter"), ("layers.2.bias", "parameter"),
     ("x1", "input"), ("x", "input"), ("x[0]", "input"), ("X_train", "input"), ("inputs", "input"),
-    ("features", "input"), ("a", "parameter"), ("gain", "parameter"),
+    ("features", "input"),
+    # A module path is a parameter of an nn Module; any other label is a number you gave
+    # (these were parameters before issue 9's follow-up: y, z, a, v1 drawn as weights).
+    ("layers.1.alpha", "parameter"), ("0.scale", "parameter"),
+    ("a", "input"), ("gain", "input"), ("y", "input"), ("z", "input"), ("v1", "input"),
 ])
 def test_leaf_roles_follow_the_documented_rule(label, role):
     assert leaf_role(Value(1.0, label)) == role
@@ -785,3 +789,157 @@ def test_size_and_width_errors():
     with pytest.raises(ValueError, match="size must be Graphviz's size attribute"):
         draw_graph(Value(1.0), size="big")
     assert 'size="7.5,10"' in draw_graph(Value(1.0), size="7.5,10").source
+
+
+# -- chain-only drawings, where labels go, the direction and the key (issue 9's follow-up) -----------
+
+
+def iris_network(seed: int = 3) -> tuple[dict[str, Value], list[Value]]:
+    """The 4-4-4-3 network of notebooks/04_iris_4443.ipynb on its first flower: weights w1..w44,
+    h1..h4 = tanh(first layer), h5..h8 = tanh(second), z1..z3, y = softmax(z); y1 is the root.
+    157 nodes, 19 of them constants (the flower's four numbers, each used four times, and the
+    softmax's max, used three times), folded into their ops: 138 drawn nodes."""
+    from autograd_core import softmax
+
+    rng = np.random.default_rng(seed)
+    weights = [Value(float(v), f"w{n}") for n, v in enumerate(rng.normal(0.0, 0.5, 44), start=1)]
+    x = (5.1, 3.5, 1.4, 0.2)
+    nodes: dict[str, Value] = {}
+    for j in range(1, 5):
+        nodes[f"h{j}"] = sum_values(weights[4 * (j - 1) + i] * x[i] for i in range(4)).tanh()
+    for j in range(1, 5):
+        nodes[f"h{4 + j}"] = sum_values(weights[16 + 4 * (j - 1) + i] * nodes[f"h{i + 1}"]
+                                        for i in range(4)).tanh()
+    for c in range(1, 4):
+        nodes[f"z{c}"] = sum_values(weights[32 + 4 * (c - 1) + i] * nodes[f"h{5 + i}"] for i in range(4))
+    for c, p in enumerate(softmax([nodes["z1"], nodes["z2"], nodes["z3"]]), start=1):
+        nodes[f"y{c}"] = p
+    for name, node in nodes.items():
+        node.label = name
+    nodes["y1"].backward()
+    return nodes, weights
+
+
+def record_names(source: str) -> list[str]:
+    return sorted(fields[0] for fields in dot_fields(source).values())
+
+
+def test_iris_chain_to_one_weight_draws_only_the_chain_and_its_ops_inputs():
+    nodes, weights = iris_network()
+    order = topological_order(nodes["y1"])
+    assert len(order) == 157 and sum(1 for n in order if n.is_constant) == 19
+    w17 = weights[16]
+    graph = draw_graph(nodes["y1"], focus=w17)  # 138 drawn nodes > 60: chain only, by default
+    assert graph.notes == ["only the chains to the focus are drawn"]
+    records = dot_fields(graph.source)
+    # By hand: on the chains from y1 to w17 are w17, its product, the three partial sums into
+    # h5, h5; per output c the product w*h5, its three partial sums (the last is z_c), z_c - m
+    # and its exp; the two sums of the softmax's denominator and y1: 6 + 3 * 6 + 2 + 1 = 27.
+    # The inputs of their ops off the chains: h1 and the three other products into h5, and per
+    # output c its weight of h5 and its three other products: 4 + 3 * 4 = 16.
+    assert len(records) == 27 + 16
+    assert graph.drawn_nodes == 43 + 26  # and an op node for each of the 26 computed on the chain
+    names = {fields[0] for fields in records.values()}
+    assert {"w17", "(w17*h1)", "h5", "z1", "z2", "z3", "sum#1", "sum#2", "y1", "h1", "w33"} <= names
+    assert not {"w1", "h2", "x", "h6"} & names  # drawn nowhere, as nothing of the first layer
+    stubs = {item for item, fields in records.items() if len(fields) == 2}
+    assert stubs == set(graph.stub_items) and len(stubs) == 16
+    assert records[f"n{index_of(order, nodes['h1'])}"] == ["h1", f"data {fmt(nodes['h1'].data)}"]
+    # 14 boxes from w17 to y1 run top to bottom, within a notebook's width.
+    assert graph.direction == "TB"
+    svg = graph.pipe(format="svg")
+    assert svg_width_points(svg) < 1000  # the dimmed whole graph was 2,100 pt wide
+    # 157 nodes - 43 drawn - 19 constants folded = 95 left out.
+    assert "grey: other inputs of the chains' ops; 95 nodes off the chains from y1 to w17 not drawn" \
+        in graph.source
+
+
+def test_chain_only_is_a_choice_and_dim_the_other():
+    nodes, weights = iris_network()
+    whole = draw_graph(nodes["y1"], focus=weights[16], focus_mode="dim")
+    assert whole.notes == [] and len(dot_fields(whole.source)) == 138 and whole.direction == "LR"
+    w52 = build_w52_nodes()
+    dimmed = draw_graph(w52["L"], focus=w52["w25"])  # 45 nodes, 39 drawn: whole, dimmed
+    assert dimmed.notes == [] and len(dot_fields(dimmed.source)) == 39
+    chain = draw_graph(w52["L"], focus=w52["w25"], chain_only=True)
+    # By hand: the slide's chain of 8 and the inputs of its ops, x2, (w15*x1) and v1*v2 + v3/v4
+    # (the 1 of 1/u5 and the 2 of y - 2 are folded into their ops).
+    assert record_names(chain.source) == sorted(W52_CHAIN + ["x2", "(w15*x1)", "(v1*v2+v3/v4)"])
+    assert draw_graph(w52["L"], focus=w52["w25"], focus_mode="chain").source == chain.source
+    assert chain.direction == "LR"  # 8 boxes: short enough to run left to right
+    with pytest.raises(ValueError, match="focus_mode must be one of"):
+        draw_graph(w52["L"], focus=w52["w25"], focus_mode="only")
+    with pytest.raises(ValueError, match="disagree"):
+        draw_graph(w52["L"], focus=w52["w25"], chain_only=True, focus_mode="dim")
+
+
+def test_iris_chain_with_edge_labels_is_drawn_and_labels_only_the_chain():
+    nodes, weights = iris_network()
+    order = topological_order(nodes["y1"])
+    graph = draw_graph(nodes["y1"], focus=weights[16], edge_labels=True)  # was refused
+    labels = {edge: text for edge, text in edge_labels(graph.source).items() if text}
+    # By hand: one labelled edge into each of the 26 computed nodes on the chain, and a second
+    # into y1 and the two sums of the denominator, whose inputs are both on the chain.
+    assert len(labels) == 26 + 3
+    w17 = weights[16]
+    product = next(n for n in order if n.parents and n.parents[0] is w17)
+    text = labels[(f"n{index_of(order, w17)}", f"n{index_of(order, product)}_op")]
+    h1 = nodes["h1"].data
+    assert text.splitlines()[0] == f"∂(w17*h1)/∂w17 = h1 = {fmt(h1)}"
+    assert text.splitlines()[1].endswith(f"= {fmt(w17.grad)}")
+
+
+def test_with_a_focus_only_the_chains_edges_carry_labels():
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    source = draw_graph(nodes["L"], focus=nodes["w25"], edge_labels=True).source
+    labelled = {edge for edge, text in edge_labels(source).items() if text}
+    order = topological_order(nodes["L"])
+    pos = {name: index_of(order, node) for name, node in nodes.items()}
+    product, minus2 = index_of(order, nodes["u5"].parents[1]), index_of(order, nodes["L"].parents[0])
+    # The slide's seven edges, from w52 (the table's w25) up to L; none of the 40 others.
+    assert labelled == {(f"n{pos['w25']}", f"n{product}_op"), (f"n{product}", f"n{pos['u5']}_op"),
+                        (f"n{pos['u5']}", f"n{pos['v5']}_op"), (f"n{pos['v5']}", f"n{pos['F']}_op"),
+                        (f"n{pos['F']}", f"n{pos['y']}_op"), (f"n{pos['y']}", f"n{minus2}_op"),
+                        (f"n{minus2}", f"n{pos['L']}_op")}
+
+
+def test_a_long_labelled_drawing_runs_top_to_bottom_unless_told():
+    nodes = build_w52_nodes()
+    nodes["L"].backward()
+    labelled = draw_graph(nodes["L"], labels={nodes["w25"]: "w52"}, focus=nodes["w25"], edge_labels=True)
+    # 10 boxes from w11 to L: labels would widen each rank left to right (2,207 pt; 3,438 px
+    # as the notebook first drew it); top to bottom they sit beside their edges.
+    assert labelled.direction == "TB" and 'rankdir=TB' in labelled.source
+    assert svg_width_points(labelled.pipe(format="svg")) < 1200
+    assert draw_graph(nodes["L"]).direction == "LR"  # no labels: the README's picture, as before
+    told = draw_graph(nodes["L"], "LR", focus=nodes["w25"], edge_labels=True)
+    assert told.direction == "LR" and 'rankdir=LR' in told.source
+    small = (Value(2.0, "a") * Value(3.0, "b")).tanh()
+    assert draw_graph(small, edge_labels=True).direction == "LR"
+
+
+def test_the_key_names_the_constants_that_are_folded():
+    nodes = build_w52_nodes()
+    assert ">operation (1/·, · - 2: a constant folded in)<" in draw_graph(nodes["L"]).source
+    iris, weights = iris_network()
+    shift = max(iris[f"z{c}"].data for c in (1, 2, 3))  # the softmax's max, subtracted
+    assert f">operation (· - {shift:.4g}: a constant folded in)<" in \
+        draw_graph(iris["y1"], focus=weights[16]).source
+    plain = draw_graph(Value(2.0, "a") * Value(3.0, "b")).source
+    assert ">operation<" in plain and "folded" not in plain
+    assert ">operation (1/·, · - 2: a constant folded in)<" not in \
+        draw_graph(nodes["L"], show_constants=True).source
+    # A wide key wraps into rows of about 90 characters: it never sets the drawing's width.
+    key = re.search(r"label=<(.*)>", draw_graph(iris["y1"], focus=weights[16]).source, re.S).group(1)
+    assert key.count("<table") >= 3
+
+
+def test_leaves_named_like_numbers_you_gave_are_inputs():
+    a, b, y = Value(2.0, "a"), Value(3.0, "b"), Value(0.5, "y")
+    out = (a * y + b).tanh()
+    kinds = svg_nodes(draw_graph(out).pipe(format="svg"))
+    order = topological_order(out)
+    assert "input" in kinds[f"n{index_of(order, a)}"][0].split()
+    assert "input" in kinds[f"n{index_of(order, y)}"][0].split()
+    assert "parameter" in kinds[f"n{index_of(order, b)}"][0].split()  # b: a bias

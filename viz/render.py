@@ -520,6 +520,8 @@ class GradientGraph(graphviz.Digraph):
     last_renderer: Optional[RendererName] = None
     timeout: Optional[float] = DEFAULT_TIMEOUT_S
     drawn_nodes: int = 0
+    stub_items: frozenset = frozenset()  # ids (nK) of nodes drawn as inputs of a chain's ops
+    direction: str = "LR"  # the drawing's rankdir
     notes: Sequence[str] = ()  # what draw_graph left out to stay within its budget
 
     def __repr__(self) -> str:
