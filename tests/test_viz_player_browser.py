@@ -328,3 +328,36 @@ def test_a_player_whose_script_runs_before_it_is_on_the_page(browser, tmp_path):
         " return p !== null && p.hasAttribute('data-ready');"))
     click(browser, "next", 2)
     assert step_shown(browser) == 2
+
+
+def _bundle_page(tmp_path, name: str, html: str) -> str:
+    page = tmp_path / name
+    page.write_text(html_page(html), encoding="utf-8")
+    return page.as_uri()
+
+
+def test_where_scripts_cannot_run_the_picture_shows_and_no_buttons(browser, tmp_path):
+    """An untrusted notebook sanitizes the player's HTML: no scripts, no inline SVG. What is left
+    must be the note and the picture of the finished pass, not a pile of dead buttons."""
+    import re
+
+    bundle = Stepper(graph())._repr_mimebundle_()
+    sanitized = re.sub(r"<script.*?</script>|<svg.*?</svg>", "", bundle["text/html"], flags=re.S)
+    browser.get(_bundle_page(tmp_path, "untrusted.html", sanitized))
+    assert browser.find_elements(By.CSS_SELECTOR, "button") == []
+    picture = browser.find_element(By.CSS_SELECTOR, "img.cr-picture")
+    assert picture.is_displayed()
+    assert browser.execute_script("return arguments[0].naturalWidth;", picture) > 100
+    assert "trust the notebook" in browser.find_element(By.CSS_SELECTOR, ".cr-noscript").text
+    assert not browser.find_element(By.CSS_SELECTOR, ".cr-step").is_displayed()
+    # Trusted, the same bundle's HTML is the player, and the picture gives way to it.
+    browser.get(_bundle_page(tmp_path, "trusted.html", bundle["text/html"]))
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script(
+        "return document.querySelector('.chainrule-player').hasAttribute('data-ready');"))
+    assert not browser.find_element(By.CSS_SELECTOR, "img.cr-picture").is_displayed()
+    assert browser.find_element(By.CSS_SELECTOR, ".cr-graph svg").is_displayed()
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".cr-controls button")) == 6
+    slider = browser.find_element(By.CSS_SELECTOR, ".cr-slider")
+    assert slider.get_attribute("max") == "4"  # the script sets it from the steps: 4, by hand
+    click(browser, "last")
+    assert browser.find_element(By.CSS_SELECTOR, ".cr-counter").text == "step 4 / 4"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -12,7 +13,7 @@ import pygraphviz
 import pytest
 import torch
 
-from autograd_core import Tensor, Value, topological_order, trace_backward
+from autograd_core import Tensor, Value, softmax, topological_order, trace_backward
 from oracles import build_w52_nodes, torch_w52
 from viz import Stepper, backprop_player, draw_step
 from viz.render import render_source
@@ -308,7 +309,10 @@ def test_player_is_one_drawing_and_the_steps_as_data(tmp_path, w52_stepper):
     assert not re.search(r"@import|url\(\s*['\"]?https?:", page)
     for control in ("first", "prev", "play", "next", "last"):
         assert f'data-action="{control}"' in page
-    assert 'type="range"' in page and 'max="27"' in page and 'class="cr-list"' in page
+    # The controls are the script's to add (no dead buttons where no script runs); the
+    # slider's end is the data's last step (test_viz_player_browser.py checks it in Chromium).
+    assert 'type="range"' in page and 'data-steps="27"' in page and 'class="cr-list"' in page
+    assert page.count("<button") == 6 and page.index("<button") > page.index("<script>")
 
 
 def test_player_uses_the_drawings_font_family_and_a_fixed_text_area(tmp_path, w52_stepper):
@@ -393,3 +397,109 @@ def test_reprs_name_the_graph_without_an_address():
     out.label = "out"
     assert repr(Stepper(out)) == "<Stepper: backward pass of 'out', 1 step>"
     assert " at 0x" not in repr(draw_step(out, 1)) and repr(draw_step(out, 1)).startswith("<GradientGraph: ")
+
+
+def test_names_are_the_same_in_trace_drawing_and_player():
+    from viz import Stepper
+    from viz.graph import drawing_names
+
+    z = [Value(v, f"z{i}") for i, v in enumerate((0.5, -0.25, 0.125), start=1)]
+    y = softmax(z)[0]
+    y.label = "y"
+    order = topological_order(y)
+    drawn = drawing_names(y, order, {})
+    traced = {step.name for step in trace_backward(y)}
+    assert {"sum#1", "sum#2"} <= traced and traced <= set(drawn.values())
+    assert "sum#2" in Stepper(y).player_html()
+
+
+
+# -- labels, chain-only players and the picture for untrusted notebooks (issue 9's follow-up) ------
+
+
+def test_labels_name_w52_in_the_steps_the_table_and_the_drawing():
+    nodes = build_w52_nodes()
+    stepper = Stepper(nodes["L"], focus=nodes["w25"], labels={nodes["w25"]: "w52"})
+    assert repr(stepper) == "<Stepper: backward pass of 'L' focused on 'w52', 7 steps>"
+    assert stepper[7].header() == "step 7: (w52*x2) [*]"
+    assert stepper.table()[-1].lines()[0].startswith("dL/dw52 = dL/d(w52*x2) * (x2) = ")
+    data, svg = player_parts(stepper.player_html())
+    assert all("w25" not in step[1] and "<mn>25</mn>" not in step[2] for step in data["steps"])
+    order = topological_order(nodes["L"])
+    group = re.search(rf'data-n="n{position(order, nodes["w25"])}">(.*?)</g>', svg, re.S).group(1)
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", group)[0] == "w52"
+    assert records(draw_step(nodes["L"], 7, focus=nodes["w25"], labels={nodes["w25"]: "w52"}).source)[
+        f"n{position(order, nodes['w25'])}"][1][0] == "w52"
+
+
+def iris_first_flower_dy1_dw(n: int, eps: float = 1e-6) -> float:
+    """dy1/dw_n of `test_viz_graph.iris_network` (the same weights: seed 3) by central
+    differences, in plain numpy (no graph)."""
+    rng = np.random.default_rng(3)
+    w = rng.normal(0.0, 0.5, 44)
+    x = np.array([5.1, 3.5, 1.4, 0.2])
+
+    def y1(w: np.ndarray) -> float:
+        h = np.tanh(w[:16].reshape(4, 4) @ x)
+        h = np.tanh(w[16:32].reshape(4, 4) @ h)
+        z = w[32:].reshape(3, 4) @ h
+        e = np.exp(z - z.max())
+        return float(e[0] / e.sum())
+
+    up, down = w.copy(), w.copy()
+    up[n - 1] += eps
+    down[n - 1] -= eps
+    return (y1(up) - y1(down)) / (2 * eps)
+
+
+def test_a_large_graphs_player_draws_only_the_chain():
+    from test_viz_graph import iris_network
+
+    nodes, weights = iris_network()
+    stepper = Stepper(nodes["y1"], focus=weights[16])  # 138 drawn nodes: the chain only
+    assert len(stepper) == 26
+    data, svg = player_parts(stepper.player_html())
+    order = topological_order(nodes["y1"])
+    drawn = set(re.findall(r'<g class="node[^"]*" data-n="(n\d+)"', svg))
+    assert len(drawn) == 27 + 16  # the chain's records and the inputs of their ops (see test_viz_graph)
+    assert f"n{position(order, weights[0])}" not in drawn  # w1: off every chain, not drawn
+    # An input of a chain's op keeps its data line: the script never writes a grad into it.
+    h1 = f"n{position(order, nodes['h1'])}"
+    group = re.search(rf'data-n="{h1}">(.*?)</g>', svg, re.S).group(1)
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", group) == ["h1", f"data {nodes['h1'].data:.4g}"]
+    assert all(node != position(order, nodes["h1"]) for step in data["steps"] for node, _ in step[3])
+    # After the last step w17 shows dy1/dw17, checked against central differences in numpy.
+    final = grads_after(data, 26)
+    assert final[position(order, weights[16])] == f"grad {iris_first_flower_dy1_dw(17):.4g}"
+    whole = Stepper(nodes["y1"], focus=weights[16], focus_mode="dim")
+    assert len(set(re.findall(r'data-n="(n\d+)"', player_parts(whole.player_html())[1]))) == 138
+
+
+def test_the_jupyter_bundle_carries_a_picture_for_untrusted_notebooks():
+    import base64
+
+    nodes = build_w52_nodes()
+    stepper = Stepper(nodes["L"], focus=nodes["w25"], labels={nodes["w25"]: "w52"})
+    bundle = stepper._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    png = bundle["image/png"]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert 600 < width <= 2400 and 300 < height <= 2400, (width, height)  # 72 dpi, bounded
+    assert len(png) < 250_000
+    page = bundle["text/html"]
+    # The same picture, in the HTML in place of the player where no script runs (a sanitizer
+    # that drops scripts drops inline SVG too), and a one-line note saying how to play it.
+    assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in page
+    assert "cr-pictured" in page and "trust the notebook" in page
+    assert "<button" not in page.split("<script>")[0]  # no dead buttons without a script
+    assert bundle["text/plain"].startswith("<Stepper: backward pass of 'L' focused on 'w52', 7 steps>\n")
+    assert "Trust Notebook" in bundle["text/plain"]
+    # The note is in the picture too (drawn above the key), and so are the finished grads.
+    graph, _ = stepper._player_drawing({id(n): "grad ?" for n in topological_order(nodes["L"])},
+                                       caption="a caption")
+    assert ">a caption<" in graph.source
+    assert set(Stepper(hand_graph())._repr_mimebundle_(include=["image/png"])) == {"image/png"}
+    assert "image/png" not in Stepper(hand_graph())._repr_mimebundle_(exclude=["image/png"])
+    # The standalone player carries no picture (a file opened in a browser runs its script).
+    assert "data:image/png" not in stepper.player_html()

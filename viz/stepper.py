@@ -20,6 +20,7 @@ slide's chain to w52) and dims the rest of the drawing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import inspect
@@ -31,17 +32,24 @@ import pathlib
 import re
 from typing import Any, Iterator, Optional, Union
 
-from autograd_core.trace import BackwardStep, Trace, chain_nodes, trace_backward
+from autograd_core.trace import BackwardStep, Trace, chain_nodes, node_names, trace_backward
 from autograd_core.graph import topological_order
-from viz.graph import (SANS_FONT, StepOverlay, build_digraph, check_node, check_rankdir,
-                       format_quantity, graph_nodes)
-from viz.render import GradientGraph
+from viz.graph import (SANS_FONT, StepOverlay, build_digraph, check_focus_mode, check_node,
+                       check_rankdir, format_quantity, graph_nodes)
+from viz.render import GradientGraph, check_dpi, render_jobs
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 FORWARD_TEXT = ("step 0: forward pass: every node's data is computed; no gradient is known yet "
                 "(grad ?).")
 UNKNOWN_GRAD = "grad ?"
+# The line over the player's picture, and beside it wherever the player cannot run.
+PICTURE_NOTE = ("Backprop player: to step through the pass, trust the notebook (File > Trust "
+                "Notebook) and run the cell. Shown: the graph after the whole backward pass.")
+PICTURE_MAX_SIDE = 2400  # pixels, the longest side of the player's picture
+# The picture's resolution: 11 pt text at 11 px, half the bytes of 96 dpi (it is in a notebook
+# twice, as image/png and inside the HTML).
+PICTURE_DPI = 72.0
 
 _player_count = itertools.count()
 
@@ -102,7 +110,7 @@ class Stepper:
     3
     >>> print(stepper[1])
     step 1: y [tanh]
-      dy/d((w*x)+1) = dy/dy * (1-y^2) = 1 * 0.7864 = 0.7864
+      dy/d(w*x+1) = dy/dy * (1-y^2) = 1 * 0.7864 = 0.7864
     >>> str(stepper.save("y.html"))             # a player: open it, the arrow keys step
     'y.html'
 
@@ -110,23 +118,34 @@ class Stepper:
     numbered from 1 like ``draw(k)`` and the step's own ``index``; ``stepper[-1]`` is the
     last); ``draw(k)`` is the picture after step k (``draw(0)``: the forward pass).
     In Jupyter a Stepper displays as the same player `backprop_player` writes; its buttons need
-    the notebook to be trusted (File > Trust Notebook, or ``jupyter trust NOTEBOOK.ipynb``),
-    and an untrusted one shows a picture of the first step instead.
+    the notebook to be trusted (File > Trust Notebook, or ``jupyter trust NOTEBOOK.ipynb``).
+    Its display bundle also carries a PNG of the graph after the whole pass (`picture`), with
+    a one-line note, which an untrusted notebook, VS Code without trust and code hosts show.
 
-    ``focus=node`` (a node of the graph, or a list of nodes) keeps only the steps on the
-    chain(s) from `root` to it, as ``trace_backward(root, focus=node)`` does, and dims every
-    other node in the drawings.
+    ``focus=node`` (a node of the graph, its label, or a list of nodes) keeps only the steps
+    on the chain(s) from `root` to it, as ``trace_backward(root, focus=node)`` does. The
+    drawing dims every other node, or, for a graph of more than 60 drawn nodes, draws only
+    the chains and the inputs of their ops (``focus_mode="auto"``; "dim" and "chain" choose,
+    as in `viz.draw_graph`; ``chain_only=True`` is "chain").
+
+    ``labels={node: "name"}`` calls nodes by other names in the steps and the drawing
+    (``labels={graph.w52: "w52"}``), as `trace_backward` and `viz.draw_graph` take them.
+    `rankdir` is the drawing's direction (None: chosen as `viz.draw_graph` chooses it).
     """
 
-    def __init__(self, root: Any, *, seed: Any = None, rankdir: str = "LR",
-                 focus: Any = None) -> None:
+    def __init__(self, root: Any, *, seed: Any = None, rankdir: Optional[str] = None,
+                 focus: Any = None, labels: Any = None, focus_mode: Optional[str] = None,
+                 chain_only: Optional[bool] = None) -> None:
         check_node(root, "root")
         self.root = root
-        self.rankdir = check_rankdir(rankdir)
+        self.rankdir = check_rankdir(rankdir) if rankdir is not None else None
         self.focus = focus
+        self.labels = labels
+        self.focus_mode = check_focus_mode(focus_mode, chain_only)
         graph_nodes(root)  # reject a graph that cannot be drawn before tracing it
-        self.steps: Trace = trace_backward(root, seed, focus=focus)
-        self._on_chain: Optional[set[int]] = chain_nodes(root, focus) if focus is not None else None
+        self.steps: Trace = trace_backward(root, seed, focus=focus, labels=labels)
+        self._on_chain: Optional[set[int]] = (chain_nodes(root, focus, labels)
+                                              if focus is not None else None)
         self._received = received_gradients(root, self.steps)
 
     def __repr__(self) -> str:
@@ -135,7 +154,9 @@ class Stepper:
         focus = ""
         if self.focus is not None:
             targets = self.focus if isinstance(self.focus, (list, tuple, set, frozenset)) else [self.focus]
-            focus = " focused on " + ", ".join(repr(getattr(t, "label", "") or "?") for t in targets)
+            names = node_names(self.root, self.labels)
+            focus = " focused on " + ", ".join(
+                repr(t if isinstance(t, str) else names.get(id(t), "?")) for t in targets)
         return f"<Stepper: backward pass of {root!r}{focus}, {steps} step{'' if steps == 1 else 's'}>"
 
     def __len__(self) -> int:
@@ -193,12 +214,23 @@ class Stepper:
             texts[id(node)] = self._grad_text(node, k).center(width)
         active = self.steps[k - 1].node if k > 0 else None
         overlay = StepOverlay(grad_texts=texts, active=active)
+        options = self._drawing_options()
         if self._drawing_focus():  # the drawing dims off-chain nodes itself
-            return build_digraph(self.root, rankdir=self.rankdir, overlay=overlay, focus=self.focus)
-        graph = build_digraph(self.root, rankdir=self.rankdir, overlay=overlay)
+            return build_digraph(self.root, overlay=overlay, focus=self.focus, **options)
+        graph = build_digraph(self.root, overlay=overlay, **options)
         if self._on_chain is not None:
             _dim_in_source(graph, self._dimmed_ids())
         return graph
+
+    def _drawing_options(self) -> dict[str, Any]:
+        """The options of `build_digraph` that this stepper sets, as far as it takes them."""
+        options: dict[str, Any] = {"rankdir": self.rankdir if self.rankdir is not None else (
+            None if "focus_mode" in _DRAWING_OPTIONS else "LR")}
+        if self.labels is not None and "labels" in _DRAWING_OPTIONS:
+            options["labels"] = self.labels
+        if "focus_mode" in _DRAWING_OPTIONS and self._drawing_focus():
+            options["focus_mode"] = self.focus_mode
+        return options
 
     def _drawing_focus(self) -> bool:
         """Whether `build_digraph` draws the focus itself: it takes ``focus=`` (one node)."""
@@ -259,26 +291,55 @@ class Stepper:
             # The box is sized for the widest text the line takes; the script swaps the text.
             widest[id(node)] = f" {max(sorted(self._grad_options(node)), key=width)} "
             final[f"n{position}"] = self._grad_text(node, n)
-        options: dict[str, Any] = {"font": SANS_FONT} if sans else {}
-        dimmed = self._dimmed_ids()
-        if self._drawing_focus():
-            # The drawing dims the rest itself, and on a graph too large to draw whole it
-            # keeps only the chains to the focus.
-            options["focus"], dimmed = self.focus, set()
-        graph = build_digraph(self.root, rankdir=self.rankdir,
-                              overlay=StepOverlay(grad_texts=widest, active=None), **options)
+        graph, dimmed = self._player_drawing(widest)
+        # Nodes drawn only as inputs of a chain's ops show their data, no grad line.
+        final = {item: text for item, text in final.items() if item not in graph.stub_items}
         svg = graph.pipe(format="svg")
         return prepare_svg(svg.decode("utf-8"), final, dimmed)
 
-    def player_html(self, *, standalone: bool = True) -> str:
+    def _player_drawing(self, grad_texts: dict[int, str], caption: Optional[str] = None
+                        ) -> tuple[GradientGraph, set[str]]:
+        """The player's drawing with `grad_texts` on the grad lines, and the ids of the nodes
+        the player dims itself (where the drawing cannot)."""
+        options = self._drawing_options()
+        if "font" in _DRAWING_OPTIONS:
+            options["font"] = SANS_FONT
+        if caption is not None and "caption" in _DRAWING_OPTIONS:
+            options["caption"] = caption
+        dimmed = self._dimmed_ids()
+        if self._drawing_focus():
+            # The drawing dims the rest itself, or draws only the chains to the focus.
+            options["focus"], dimmed = self.focus, set()
+        graph = build_digraph(self.root, overlay=StepOverlay(grad_texts=grad_texts, active=None),
+                              **options)
+        return graph, dimmed
+
+    def picture(self, *, dpi: Optional[float] = None) -> bytes:
+        """A PNG of the player's drawing after the whole backward pass (every grad as backward
+        leaves it), with `PICTURE_NOTE` above its key: what an untrusted notebook or a code
+        host shows of the player. At `dpi` (default `PICTURE_DPI`), and at most
+        `PICTURE_MAX_SIDE` pixels on its longest side."""
+        n = len(self.steps)
+        final = {id(node): self._grad_text(node, n) for node in topological_order(self.root)}
+        graph, dimmed = self._player_drawing(final, caption=PICTURE_NOTE)
+        if dimmed:
+            _dim_in_source(graph, dimmed)
+        dpi = PICTURE_DPI if dpi is None else check_dpi(dpi)
+        results, _ = render_jobs(graph.source, [("png", dpi)], prefer="pygraphviz",
+                                 timeout=graph.timeout, max_png_side=PICTURE_MAX_SIDE)
+        return next(iter(results.values()))
+
+    def player_html(self, *, standalone: bool = True, picture: Optional[bytes] = None) -> str:
         """The player: one drawing, the steps as data, controls (buttons, slider, keys, a list
         of steps) and an inline script. `standalone`: a whole HTML page (else a fragment for
-        Jupyter, JupyterLab and VS Code, with an id of its own)."""
+        Jupyter, JupyterLab and VS Code, with an id of its own). `picture` (PNG bytes, see
+        `picture`) is shown in place of the player where scripts do not run."""
         data = self.player_data()
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         digest = hashlib.sha1(payload.encode("utf-8")).hexdigest()[:10]
         player_id = f"chainrule-player-{digest}-{next(_player_count)}"
-        fragment = player_fragment(player_id, self.player_svg(), payload, len(self.steps))
+        fragment = player_fragment(player_id, self.player_svg(), payload, len(self.steps),
+                                   picture=picture)
         return html_page(fragment) if standalone else fragment
 
     def save(self, path: PathLike) -> pathlib.Path:
@@ -295,28 +356,65 @@ class Stepper:
         except (ValueError, RuntimeError, TimeoutError) as failed:
             return f"<p><b>Stepper:</b> {html.escape(str(failed))}</p>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:
+        """The Jupyter display bundle: the player (text/html), a PNG of the graph after the
+        whole pass with a one-line note (image/png, `picture`), and the repr (text/plain).
 
-def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: str = "LR",
-              focus: Any = None) -> GradientGraph:
+        A trusted notebook shows the player. Where scripts may not run, the HTML shows the
+        same picture in place of the player (an untrusted JupyterLab or Notebook, which
+        sanitizes HTML), and a front end that shows no HTML shows the PNG (VS Code without
+        trust, code hosts)."""
+        wanted = [m for m in ("text/html", "image/png", "text/plain")
+                  if (include is None or m in include) and m not in set(exclude or ())]
+        bundle: dict[str, Any] = {}
+        if "text/plain" in wanted:
+            bundle["text/plain"] = f"{self!r}\n{PICTURE_NOTE}"
+        if not {"text/html", "image/png"} & set(wanted):
+            return bundle
+        try:
+            png = self.picture()
+        except (ValueError, RuntimeError, TimeoutError) as failed:
+            if "text/html" in wanted:
+                bundle["text/html"] = f"<p><b>Stepper:</b> {html.escape(str(failed))}</p>"
+            return bundle
+        if "image/png" in wanted:
+            bundle["image/png"] = png
+        if "text/html" in wanted:
+            try:
+                bundle["text/html"] = self.player_html(standalone=False, picture=png)
+            except (ValueError, RuntimeError, TimeoutError) as failed:
+                bundle["text/html"] = f"<p><b>Stepper:</b> {html.escape(str(failed))}</p>"
+        return bundle
+
+
+def draw_step(root: Any, k: int, *, seed: Any = None, rankdir: Optional[str] = None,
+              focus: Any = None, labels: Any = None, focus_mode: Optional[str] = None,
+              chain_only: Optional[bool] = None) -> GradientGraph:
     """The graph of `root` after step k of its backward pass (k = 0: the forward pass only).
 
     The active node and its edges to its parents are highlighted; grads show what each
     node has received by step k, ``?`` where nothing has arrived yet. With `focus`, k counts
-    the steps on the chain(s) to that node, and the rest of the graph is grey.
+    the steps on the chain(s) to that node, and the rest of the graph is grey (or, on a
+    graph of more than 60 nodes, left out: see `Stepper`). `labels` renames nodes.
     """
-    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus).draw(k)
+    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus, labels=labels,
+                   focus_mode=focus_mode, chain_only=chain_only).draw(k)
 
 
-def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: str = "LR",
-                    focus: Any = None) -> pathlib.Path:
+def backprop_player(root: Any, path: PathLike, *, seed: Any = None, rankdir: Optional[str] = None,
+                    focus: Any = None, labels: Any = None, focus_mode: Optional[str] = None,
+                    chain_only: Optional[bool] = None) -> pathlib.Path:
     """Write one self-contained HTML file that plays the backward pass of `root` step by step.
 
     The file holds one drawing of the graph (inline SVG), every step's state and formulas
     (MathML) as data, and the controls as inline JavaScript, so it needs no network access
     and its size grows with the graph plus the steps. `focus` keeps only the steps on the
-    chain(s) to that node and dims the rest. Returns the path written.
+    chain(s) to that node and dims the rest of the drawing, or on a graph of more than 60
+    nodes draws only the chains (`focus_mode`, `chain_only`: see `Stepper`); `labels` renames
+    nodes (``{graph.w52: "w52"}``). Returns the path written.
     """
-    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus).save(path)
+    return Stepper(root, seed=seed, rankdir=rankdir, focus=focus, labels=labels,
+                   focus_mode=focus_mode, chain_only=chain_only).save(path)
 
 
 def _checked_html_path(path: PathLike) -> pathlib.Path:
@@ -497,6 +595,8 @@ _STYLE = """
 .chainrule-player g.edge.active > polygon { fill: #d32f2f; stroke: #d32f2f; }
 .chainrule-player g.dim { opacity: 0.25; }
 .chainrule-player:not([data-ready]) .cr-controls,
+.chainrule-player:not([data-ready]) .cr-step,
+.chainrule-player.cr-pictured:not([data-ready]) .cr-body,
 .chainrule-player:not([data-ready]) .cr-list { display: none; }
 .chainrule-player[data-ready] .cr-noscript { display: none; }
 """
@@ -510,10 +610,14 @@ _SCRIPT = r"""
     if (!source) { return; }
     root.setAttribute("data-ready", "1");
     var data = JSON.parse(source.textContent), steps = data.steps, last = steps.length - 1;
+    if (!root.querySelector(".cr-controls")) {
+      root.querySelector(".cr-step").insertAdjacentHTML("beforebegin", '__CONTROLS__');
+    }
     var graph = root.querySelector(".cr-graph"), list = root.querySelector(".cr-list");
     var slider = root.querySelector(".cr-slider"), counter = root.querySelector(".cr-counter");
     var header = root.querySelector(".cr-header"), formulas = root.querySelector(".cr-math");
     var playButton = root.querySelector("[data-action=play]");
+    slider.max = last;
     var zoomButton = root.querySelector("[data-action=zoom]");
     var nodes = {}, grads = {}, into = {}, history = {};
     Array.prototype.forEach.call(graph.querySelectorAll("g.node[data-n]"), function (g) {
@@ -675,37 +779,54 @@ def _json_in_html(payload: str) -> str:
     return payload.replace("</", "<\\/").replace("<!--", "<\\u0021--")
 
 
-def player_fragment(player_id: str, svg: str, payload: str, n_steps: int) -> str:
-    """The player's HTML (style, controls, step text, drawing, list of steps, data, script)
-    inside one ``div#player_id``; `payload` is `Stepper.player_data` as JSON text."""
+# The controls, which the script puts in (where no script runs, there are no dead buttons);
+# a JavaScript string in single quotes, so it holds no single quote, backslash or newline.
+CONTROLS_HTML = (
+    '<div class="cr-controls">'
+    '<button type="button" data-action="first" title="forward pass (Home)">|&#x25C0;</button>'
+    '<button type="button" data-action="prev" title="previous step (left arrow)">&#x25C0; prev</button>'
+    '<button type="button" data-action="play" title="play / pause (space)">&#x25B6; play</button>'
+    '<button type="button" data-action="next" title="next step (right arrow)">next &#x25B6;</button>'
+    '<button type="button" data-action="last" title="last step (End)">&#x25B6;|</button>'
+    '<input class="cr-slider" type="range" min="0" max="0" value="0" step="1" aria-label="step">'
+    '<span class="cr-counter">step 0 / 0</span>'
+    '<button type="button" data-action="zoom" title="fit the drawing to the width, or show '
+    'it at its size">fit width</button></div>')
+assert not set("'\\\n") & set(CONTROLS_HTML)
+
+NOSCRIPT_TEXT = ("This backprop player needs JavaScript (in Jupyter: trust the notebook, File > "
+                 "Trust Notebook, and run the cell). Shown: the graph after the whole backward pass.")
+
+
+def player_fragment(player_id: str, svg: str, payload: str, n_steps: int,
+                    picture: Optional[bytes] = None) -> str:
+    """The player's HTML (style, step text, drawing, list of steps, data, script; the script
+    adds the controls) inside one ``div#player_id``; `payload` is `Stepper.player_data` as
+    JSON text. Where no script runs, a note shows and, with `picture` (PNG bytes), that
+    picture in place of the drawing (a sanitizer that removes scripts removes inline SVG
+    too)."""
     if not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
     if not re.fullmatch(r"[A-Za-z][\w-]*", player_id):
         raise ValueError(f"a player id is letters, digits, - and _, starting with a letter; got {player_id!r}")
     style = _STYLE.replace("__FONT__", SANS_FONT.replace(",", ", "))
+    image = ""
+    if picture is not None:
+        encoded = base64.b64encode(picture).decode("ascii")
+        image = (f'<br><img class="cr-picture" alt="the graph after the whole backward pass" '
+                 f'style="max-width: 100%; height: auto" src="data:image/png;base64,{encoded}">')
+    script = _SCRIPT.replace("__PLAYER__", player_id).replace("__CONTROLS__", CONTROLS_HTML)
     return (
-        f'<div class="chainrule-player" id="{player_id}" tabindex="0" '
-        'data-interval="1200">\n'
+        f'<div class="chainrule-player{" cr-pictured" if picture is not None else ""}" '
+        f'id="{player_id}" tabindex="0" data-interval="1200" data-steps="{n_steps}">\n'
         f"<style>{style}</style>\n"
-        '<div class="cr-noscript">This backprop player needs JavaScript (in Jupyter: trust the '
-        "notebook). Shown: the graph after the whole backward pass.</div>\n"
-        '<div class="cr-controls">'
-        '<button type="button" data-action="first" title="forward pass (Home)">|&#x25C0;</button>'
-        '<button type="button" data-action="prev" title="previous step (left arrow)">&#x25C0; prev</button>'
-        '<button type="button" data-action="play" title="play / pause (space)">&#x25B6; play</button>'
-        '<button type="button" data-action="next" title="next step (right arrow)">next &#x25B6;</button>'
-        '<button type="button" data-action="last" title="last step (End)">&#x25B6;|</button>'
-        f'<input class="cr-slider" type="range" min="0" max="{n_steps}" value="0" step="1" '
-        'aria-label="step">'
-        f'<span class="cr-counter">step 0 / {n_steps}</span>'
-        '<button type="button" data-action="zoom" title="fit the drawing to the width, or show '
-        'it at its size">fit width</button></div>\n'
+        f'<div class="cr-noscript">{html.escape(NOSCRIPT_TEXT, quote=False)}{image}</div>\n'
         '<div class="cr-step" aria-live="polite"><div class="cr-header"></div>'
         '<div class="cr-math"></div></div>\n'
         f'<div class="cr-body"><div class="cr-graph">\n{svg}\n</div>'
         '<ol class="cr-list" start="0" aria-label="steps"></ol></div>\n'
         f'<script type="application/json" class="cr-data">{_json_in_html(payload)}</script>\n'
-        f"<script>{_SCRIPT.replace('__PLAYER__', player_id)}</script>\n</div>")
+        f"<script>{script}</script>\n</div>")
 
 
 def html_page(body: str, title: str = "chainrule: backpropagation step by step") -> str:
