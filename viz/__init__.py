@@ -2,13 +2,16 @@
 
 - `draw_graph(root)`: a computation graph as a Graphviz drawing (renders with or without
   Graphviz's ``dot`` executable, within a time limit; a graph too large to lay out is
-  collapsed by module or refused with advice). Options: ``focus=node`` (one weight's chains),
-  ``edge_labels=True`` (local derivatives and what each edge carries), roles, labels,
-  themes (light, dark, print) and ``width="16cm"``.
+  collapsed by module or refused with advice). Options: ``focus=node`` (one weight's chains:
+  the rest dimmed, or on a graph of more than 60 nodes left out, ``chain_only=True``),
+  ``edge_labels=True`` (local derivatives and what each edge carries), roles, labels
+  (``labels={graph.w52: "w52"}``), themes (light, dark, print) and ``width="16cm"``.
 - `save(root_or_graph, path)` writes .svg, .png (``dpi=``) or .pdf by the suffix;
   `save_svg(root_or_graph, path)` writes SVG.
 - `draw_step(root, k)`, `Stepper(root)`, `backprop_player(root, path)`: the backward pass one
-  chain-rule step at a time, as drawings and as a self-contained HTML player.
+  chain-rule step at a time, as drawings and as a self-contained HTML player (``focus=`` and
+  ``labels=`` as for drawings); in a notebook that is not trusted, a picture of the finished
+  pass shows in the player's place.
 - `training_player(history, path)`: an offline HTML page to scrub a recorded training run;
   `LivePlot`: the picture `fit(..., live=True)` redraws in place in Jupyter.
 - `plot_history`, `plot_decision_boundary`, `plot_gradient_flow`, `plot_gradcheck`,
