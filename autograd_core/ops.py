@@ -219,8 +219,27 @@ def _fill_parameters(text: Union[str, Callable[..., str]], values: Mapping[str, 
 
 
 def _grouped(name: str) -> str:
-    """`name`, in parentheses if it is an expression that would otherwise read ambiguously."""
-    return name if name.isidentifier() or name.startswith("(") or _is_number(name) else f"({name})"
+    """`name`, in parentheses if it is an expression that would otherwise read ambiguously
+    (a name, a number, a bracketed expression, `sum#2` or a call `exp(z)` reads as one unit)."""
+    if name.isidentifier() or _is_number(name) or _one_unit(name):
+        return name
+    return f"({name})"
+
+
+def _one_unit(name: str) -> bool:
+    """Whether `name` is `(…)`, `f(…)` with one outer pair of brackets, or `op#k`."""
+    head, _, tail = name.partition("#")
+    if tail and head.isidentifier() and tail.isdigit():
+        return True
+    start = name.find("(")
+    if start < 0 or not name.endswith(")") or (start and not name[:start].isidentifier()):
+        return False
+    depth = 0
+    for i, char in enumerate(name[start:], start):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(name) - 1:
+            return False  # "(a)+(b)": the first pair closes before the end
+    return True
 
 
 def _is_number(text: str) -> bool:
