@@ -18,7 +18,7 @@ import numpy as np
 from autograd_core import ops
 from autograd_core.tensor import Tensor, float_dtype
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
-from nn.module import Module, _module_record, build_module
+from nn.module import Module, _all_module_classes, _module_record, build_module
 
 Seed = Union[int, np.random.Generator, None]
 TensorLike = Any  # a Tensor, or anything numpy turns into a float array
@@ -185,6 +185,14 @@ class Linear(TensorModule):
                             f"{self.weight.data.dtype}; convert the input")
         return _linear_node(x, self.weight, self.bias)
 
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """weight (out_features, in_features) and, with a bias, bias (out_features,)."""
+        n_in, n_out = config.get("in_features"), config.get("out_features")
+        if not (isinstance(n_in, int) and isinstance(n_out, int)):
+            return None
+        return {"weight": (n_out, n_in), **({"bias": (n_out,)} if config.get("bias", True) else {})}
+
     def config(self) -> dict[str, Any]:
         """The constructor arguments (without the seed: loading replaces the weights)."""
         return {"in_features": self.in_features, "out_features": self.out_features,
@@ -213,6 +221,11 @@ class Identity(TensorModule):
 
     dL/dx = dL/dout.
     """
+
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """None: it has no parameters."""
+        return {}
 
     def forward(self, x: TensorLike) -> Tensor:
         """`x` itself (as a Tensor)."""
@@ -244,6 +257,11 @@ class Activation(TensorModule):
         if self._op is None:
             raise ValueError("Activation('identity') adds nothing: use Identity()")
         self.name, self.parameter = name, None if parameter is None else float(parameter)
+
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """None: it has no parameters."""
+        return {}
 
     def forward(self, x: TensorLike) -> Tensor:
         """The activation, elementwise."""
@@ -370,6 +388,11 @@ class Softmax(TensorModule):
             raise TypeError(f"Softmax axis must be an int, got {type(axis).__name__}: {axis!r}")
         self.axis = int(axis)
 
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """None: it has no parameters."""
+        return {}
+
     def forward(self, x: TensorLike) -> Tensor:
         """Softmax along `axis`."""
         return as_tensor(x, np.dtype(np.float64), "Softmax").softmax(self.axis)
@@ -427,7 +450,10 @@ class Sequential(TensorModule):
         self.layers = list(modules)
 
     def forward(self, x: TensorLike) -> Tensor:
-        """The output of the last module, each module fed the previous one's output."""
+        """The output of the last module, each module fed the previous one's output (an
+        empty Sequential returns its input, as a Tensor, like torch's)."""
+        if not self.layers and not isinstance(x, Tensor):
+            return as_tensor(x, np.dtype(np.float64), "Sequential()")
         for layer in self.layers:
             x = layer(x)
         return x
@@ -451,6 +477,27 @@ class Sequential(TensorModule):
         """Each layer's class and constructor arguments, so ``Sequential.load(path)`` (and
         ``Module.load(path)``) rebuild the layers from the file."""
         return {"layers": [_module_record(layer) for layer in self.layers]}
+
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """Each recorded layer's parameters under ``layers.{i}.``, or None if any layer's
+        class cannot tell them without being built."""
+        if cls.config is not Sequential.config:
+            return None
+        records = config.get("layers")
+        if not isinstance(records, list):
+            return None
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, record in enumerate(records):
+            layer_class = next((c for c in _all_module_classes() if isinstance(record, dict)
+                                and c.__qualname__ == record.get("class")), None)
+            config_i = record.get("config") if isinstance(record, dict) else None
+            layer_shapes = layer_class.parameter_shapes(config_i) \
+                if layer_class is not None and isinstance(config_i, dict) else None
+            if layer_shapes is None:
+                return None
+            shapes.update({f"layers.{i}.{name}": shape for name, shape in layer_shapes.items()})
+        return shapes
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Sequential":
@@ -515,6 +562,18 @@ class TensorMLP(Sequential):
         """The constructor arguments (without the seed: loading replaces the weights)."""
         return {"sizes": list(self.sizes), "activation": self.activation,
                 "output_activation": self.output_activation, "dtype": self.dtype}
+
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """layers.{2i}.weight (sizes[i+1], sizes[i]) and layers.{2i}.bias (sizes[i+1],)."""
+        sizes = config.get("sizes")
+        if not isinstance(sizes, list) or not all(isinstance(n, int) for n in sizes):
+            return None
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            shapes[f"layers.{2 * i}.weight"] = (n_out, n_in)
+            shapes[f"layers.{2 * i}.bias"] = (n_out,)
+        return shapes
 
 
 __all__ = ["TensorModule", "Linear", "linear", "Sequential", "TensorMLP",

@@ -270,12 +270,19 @@ class Module:
         path = _existing_model_path(path)
         metadata, arrays = _read_model_file(path)
         if isinstance(target, type):
-            target = _construct_from_metadata(target, metadata, path)
+            target = _construct_from_metadata(target, metadata, path, arrays)
         try:
             target.load_state_dict(arrays)
         except ValueError as error:
             raise ModelFileError(f"{os.fspath(path)!r} does not fit this {type(target).__name__}: {error}") from None
         return target
+
+    @classmethod
+    def parameter_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """The parameters (name -> shape) a module built from `config` would have, computed
+        without building it, or None where the class cannot tell (loading checks a file's
+        config against its arrays with it before allocating anything)."""
+        return None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Module":
@@ -402,12 +409,34 @@ def _read_model_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any] | Non
     return metadata, arrays
 
 
-def _construct_from_metadata(cls: type[Module], metadata: dict[str, Any] | None, path: Any) -> Module:
+def _construct_from_metadata(cls: type[Module], metadata: dict[str, Any] | None, path: Any,
+                             arrays: dict[str, np.ndarray]) -> Module:
     where = repr(os.fspath(path))
     if metadata is None:
         raise ModelFileError(f"{where} does not record which model it holds; build the model and call "
                              f"model.load({where}) on it")
+    _check_config_against_arrays(metadata, cls, arrays, where)
     return build_module(metadata, cls, where)
+
+
+def _check_config_against_arrays(metadata: dict[str, Any], cls: type[Module],
+                                 arrays: dict[str, np.ndarray], where: str) -> None:
+    """Before anything is allocated: the parameters the recorded config would make must be the
+    arrays the file stores (a file whose config says sizes=[10**7, 10**7] is refused here, not
+    after an attempt to allocate 728 TiB)."""
+    if not isinstance(metadata.get("class"), str) or not isinstance(metadata.get("config"), dict):
+        return  # build_module explains what is missing
+    expected = _recorded_class(metadata, cls, where).parameter_shapes(metadata["config"])
+    if expected is None:
+        return
+    stored = {name: tuple(array.shape) for name, array in arrays.items()}
+    if expected != stored:
+        differences = [f"{name}: config {expected.get(name)} vs stored {stored.get(name)}"
+                       for name in sorted(set(expected) | set(stored))
+                       if expected.get(name) != stored.get(name)]
+        raise ModelFileError(f"{where}: its config {metadata['config']} does not match its stored "
+                             f"arrays ({'; '.join(differences[:4])}"
+                             f"{'; ...' if len(differences) > 4 else ''}); the file is corrupt")
 
 
 __all__ = ["Module", "ModelFileError", "Parameter", "is_parameter", "is_tensor_parameter",

@@ -34,6 +34,32 @@ def _copy(x: Any) -> Any:
     return x.copy() if isinstance(x, np.ndarray) else x
 
 
+def _describe(parameter: Any) -> str:
+    """A parameter in an error message: its label, or its type and shape."""
+    label = getattr(parameter, "label", "")
+    shape = getattr(getattr(parameter, "data", None), "shape", None)
+    kind = type(parameter).__name__ + (f" of shape {shape}" if shape is not None else "")
+    return f"{label!r}, a {kind}" if label else f"a {kind}"
+
+
+def _check_gradient(optimizer: str, index: int, parameter: Any, gradient: Any) -> None:
+    """Refuse a ``.grad`` that would silently change the parameter's shape or type: an array
+    grad on a scalar parameter, a grad of another shape, or anything that is not numbers."""
+    data = parameter.data
+    if isinstance(data, np.ndarray):
+        if not isinstance(gradient, np.ndarray) or gradient.dtype.kind not in "biuf":
+            raise TypeError(f"{optimizer}: parameter {index} ({_describe(parameter)}) has a .grad of "
+                            f"type {type(gradient).__name__}"
+                            f"{f' with dtype {gradient.dtype}' if isinstance(gradient, np.ndarray) else ''}; "
+                            "it must be a float array of the parameter's shape")
+        if gradient.shape != data.shape:
+            raise ValueError(f"{optimizer}: parameter {index} ({_describe(parameter)}) has a .grad of "
+                             f"shape {gradient.shape}; it must have the parameter's shape {data.shape}")
+    elif isinstance(gradient, bool) or not isinstance(gradient, numbers.Real):
+        raise TypeError(f"{optimizer}: parameter {index} ({_describe(parameter)}) is a number, but its "
+                        f".grad is a {type(gradient).__name__}: {gradient!r:.60}; it must be a number")
+
+
 def _sqrt(x: Any) -> Any:
     return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
 
@@ -68,6 +94,10 @@ class Optimizer:
         for i, parameter in enumerate(self.params):
             if not (hasattr(parameter, "data") and hasattr(parameter, "grad")):
                 raise TypeError(f"{name}: parameter {i} ({type(parameter).__name__}) has no .data and .grad")
+            if getattr(parameter, "parents", ()):
+                raise ValueError(f"{name}: parameter {i} ({_describe(parameter)}) is computed by "
+                                 f"an operation ({parameter.op}), not a leaf: optimize the leaves it "
+                                 "comes from (PyTorch refuses a non-leaf tensor too)")
             if id(parameter) in seen:
                 raise ValueError(f"{name}: parameter {i} appears more than once; it would be updated twice")
             seen.add(id(parameter))
@@ -88,6 +118,7 @@ class Optimizer:
             gradient = parameter.grad
             if gradient is None:
                 continue
+            _check_gradient(type(self).__name__, i, parameter, gradient)
             if weight_decay:
                 gradient = gradient + weight_decay * parameter.data
             yield i, parameter, gradient

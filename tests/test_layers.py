@@ -371,3 +371,28 @@ def test_hessian_of_an_nn_model_loss_equals_torch(activation):
 
     expected = torch.autograd.functional.hessian(theirs, torch.tensor(w0)).numpy()
     np.testing.assert_allclose(hessian(ours, w0), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_an_empty_sequential_returns_its_input_as_a_tensor():
+    out = Sequential()(np.array([[1.0, 2.0]]))
+    assert isinstance(out, Tensor) and out.data.tolist() == [[1.0, 2.0]]
+    x = Tensor([3.0], requires_grad=True)
+    assert Sequential()(x) is x  # torch.nn.Sequential() returns its input itself
+
+
+def test_a_file_whose_config_disagrees_with_its_arrays_is_refused_before_allocating(tmp_path):
+    """A TensorMLP (or Sequential) file whose config says sizes=[10**7, 10**7] is refused by
+    comparing the shapes the config implies with the stored arrays, not by running out of memory."""
+    import json
+    for model in (TensorMLP([2, 3, 1], seed=0), Sequential(Linear(2, 3, seed=0), ReLU())):
+        path = model.save(tmp_path / "m")
+        stored = dict(np.load(path, allow_pickle=False))
+        record = json.loads(str(stored["__chainrule_module__"]))
+        if "sizes" in record["config"]:
+            record["config"]["sizes"] = [10**7, 10**7]
+        else:
+            record["config"]["layers"][0]["config"]["in_features"] = 10**7
+        stored["__chainrule_module__"] = np.array(json.dumps(record))
+        np.savez(tmp_path / "forged.npz", **stored)
+        with pytest.raises(ModelFileError, match=r"does not match its stored arrays.*10000000"):
+            Module.load(tmp_path / "forged.npz")

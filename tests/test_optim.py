@@ -183,3 +183,37 @@ def test_zero_grad_resets_value_gradients_to_zero():
 def test_bad_arguments_raise_clear_errors(build, error, message):
     with pytest.raises(error, match=message):
         build([Value(1.0), Value(2.0)])
+
+
+# -- a wrong .grad is refused, naming the parameter (issue 11) ----------------------------------
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam])
+def test_a_grad_of_another_shape_is_refused_not_broadcast_into_the_parameter(optimizer_class):
+    import numpy as np
+    from autograd_core import Tensor
+    weight = Tensor(np.ones((2, 3)), requires_grad=True, label="w")
+    weight.grad = np.ones((5, 2, 3))  # would turn the (2, 3) parameter into (5, 2, 3)
+    with pytest.raises(ValueError, match=r"'w'.*shape \(5, 2, 3\).*parameter's shape \(2, 3\)"):
+        optimizer_class([weight], lr=0.1).step()
+    assert weight.data.shape == (2, 3)
+
+
+def test_an_array_grad_on_a_value_and_a_string_grad_are_refused():
+    import numpy as np
+    from autograd_core import Tensor
+    bias = Value(1.0, "b")
+    bias.grad = np.ones(3)
+    with pytest.raises(TypeError, match=r"'b'.*is a number, but its .grad is a ndarray"):
+        SGD([bias], lr=0.1).step()
+    assert bias.data == 1.0
+    weight = Tensor([1.0, 2.0], requires_grad=True, label="w")
+    weight.grad = "abc"
+    with pytest.raises(TypeError, match=r"'w'.*\.grad of type str"):
+        Adam([weight], lr=0.1).step()
+
+
+def test_a_non_leaf_tensor_is_not_a_parameter():
+    from autograd_core import Tensor
+    leaf = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"computed by an operation \(\*\), not a leaf"):
+        SGD([leaf * 2.0], lr=0.1)
