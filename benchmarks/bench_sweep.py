@@ -97,10 +97,13 @@ from micrograd.nn import MLP as MicrogradMLP
 
 # Run from a checkout without installing chainrule: its packages live one folder up.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks' helpers
 from autograd_core import Tensor, Value, topological_order  # noqa: E402
 from nn import MLP, SGD, TensorMLP  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.layers import Linear  # noqa: E402
+from bench_scalar import micrograd_copy  # noqa: E402
+from bench_tensor import time_in_blocks as blocks_timer  # noqa: E402
 
 try:
     import jax
@@ -340,21 +343,12 @@ def time_in_blocks(steps: dict[str, Step], per_block: int, blocks: int,
                    losses: dict[str, list[float]]) -> dict[str, float]:
     """Median seconds per step of each contender; appends each one's losses to `losses`.
 
-    The contenders take turns in `blocks` blocks of `per_block` steps each (ABCD ABCD ...),
-    so that load from other processes hits them alike and all take the same steps. The
-    first step of each block is left out of the median: after a parallel region, PyTorch's,
-    OpenBLAS's, Numba's and XLA's threads keep spinning for a while and would slow whichever
-    contender runs next."""
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(blocks):
-        for name, step in steps.items():
-            for i in range(per_block):
-                start = time.perf_counter()
-                loss = step()
-                if i:
-                    times[name].append(time.perf_counter() - start)
-                losses[name].append(loss)
-    return {name: statistics.median(values) for name, values in times.items()}
+    bench_tensor's alternating blocks (ABCD ABCD ..., the first step of each block left out),
+    `per_block` steps per block."""
+    medians, block_losses = blocks_timer(steps, rounds=per_block * blocks, blocks=blocks)
+    for name, values in block_losses.items():
+        losses[name].extend(values)
+    return medians
 
 
 def loss_agreement(losses: dict[str, list[float]]) -> dict[str, float]:
@@ -460,17 +454,6 @@ def count_micrograd_nodes(root: MicrogradValue) -> int:
                 seen.add(child)
                 stack.append(child)
     return len(seen)
-
-
-def micrograd_copy(model: MLP) -> MicrogradMLP:
-    """A micrograd MLP with `model`'s architecture and exactly its weights and biases."""
-    twin = MicrogradMLP(model.nin, list(model.nouts))
-    for layer, twin_layer in zip(model.layers, twin.layers):
-        for neuron, twin_neuron in zip(layer.neurons, twin_layer.neurons):
-            for weight, twin_weight in zip(neuron.w, twin_neuron.w):
-                twin_weight.data = weight.data
-            twin_neuron.b.data = neuron.b.data
-    return twin
 
 
 class ScalarShape:
