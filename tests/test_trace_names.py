@@ -86,7 +86,8 @@ def test_long_sums_are_named_by_op_and_position():
     assert not any(name.startswith("node") for name in names.values())
     y[0].label = "y"
     step = trace_backward(y[0])[0]
-    assert step.lines()[1].startswith("dy/dsum#2 = dy/dy * (-(exp(z1-0.5))/(sum#2)^2) = ")
+    # a call and an op-and-position name each read as one unit: no parentheses around them
+    assert step.lines()[1].startswith("dy/dsum#2 = dy/dy * (-exp(z1-0.5)/sum#2^2) = ")
     assert "sum" in to_mathml(node_math_names(y[0])[id(denominator)])
     # Two different long sums never share an abbreviated name.
     a, b = neuron(5)[0], neuron(5)[0]

@@ -142,7 +142,9 @@ def test_chainrule_train_iris_prints_the_test_accuracy():
 
     out = io.StringIO()
     assert run_train("iris", 5, out) == 0
-    assert out.getvalue().startswith("iris: test accuracy ")
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("iris: test accuracy ")
+    assert [line.split()[:2] for line in lines[:-1]] == [["epoch", str(n)] for n in range(1, 6)]
 
 
 # -- the progress bar -------------------------------------------------------------------------------------
