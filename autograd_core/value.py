@@ -13,9 +13,10 @@ instead, so the gradients are Values of the graph and can be differentiated agai
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Callable, Iterable, Sequence, Union
 
 from autograd_core import ops
 from autograd_core.graph import _LEAF_LOCKS, backpropagate, topological_order
@@ -378,6 +379,14 @@ def as_value(x: Operand) -> Value:
                         f"{type(x).__name__}: {x!r} (a Value combines only with Values and Python "
                         f"numbers; for arrays use Tensor, with value.data as the number)")
     return Constant(x)
+
+
+def unary_on_values(op: "ops.Op") -> "Callable[[Value], Value]":
+    """``op`` as a function of one Value, without `Op.__call__`'s dispatch on the argument's
+    type: for code that calls one op on many Values (nn's scalar activations)."""
+    if op.arity != 1 or (op.parameters and not op.bound):
+        raise ValueError(f"unary_on_values: {op!r} is not a one-input op with its parameters bound")
+    return functools.partial(_unary, op)
 
 
 def _apply(op: "ops.Op", args: tuple) -> Value:

@@ -7,7 +7,7 @@ import re
 from typing import Callable, Optional, Sequence
 
 from autograd_core import ops
-from autograd_core.value import Value
+from autograd_core.value import Value, unary_on_values
 
 ScalarActivation = Callable[[Value], Value]
 
@@ -74,18 +74,21 @@ def scalar_activation(name: str) -> ScalarActivation:
     base, parameter = parse_activation(name, activation_names())
     if base == "identity":
         return identity
+    return unary_on_values(_bound(base, parameter))
+
+
+def _bound(base: str, parameter: Optional[float]) -> ops.Op:
+    """The declared op `base` with its parameter (or its default) bound."""
     op = activation_ops()[base]
     if parameter is not None:
-        op = op.bind(**{next(iter(op.parameters)): parameter})
-    elif op.parameters:
-        op = op.bind()
-    return op
+        return op.bind(**{next(iter(op.parameters)): parameter})
+    return op.bind() if op.parameters else op
 
 
 def bound_activation(name: str) -> ops.Op | None:
     """The declared op of an activation name, its parameter bound (None for "identity")."""
-    activation = scalar_activation(name)
-    return None if activation is identity else activation
+    base, parameter = parse_activation(name, activation_names())
+    return None if base == "identity" else _bound(base, parameter)
 
 
 # The scalar activations by name (for listing them; modules look names up in the op table).

@@ -82,7 +82,7 @@ def mlp_outputs(model: Any, X: Any, *, exact: bool = True) -> np.ndarray:
     >>> float(mlp_outputs(model, [[0.5, -1.0]])[0, 0]) == model([0.5, -1.0]).data
     True
     """
-    from nn.activations import identity, scalar_activation
+    from nn.activations import bound_activation
     from nn.scalar.modules import MLP
 
     if not isinstance(model, MLP):
@@ -92,13 +92,13 @@ def mlp_outputs(model: Any, X: Any, *, exact: bool = True) -> np.ndarray:
         raise ValueError(f"mlp_outputs: X must have shape (n, {model.nin}), got {values.shape}")
     columns = list(values.T)
     for layer in model.layers:
-        activation = scalar_activation(layer.activation)
+        activation = bound_activation(layer.activation)  # the declared op, or None
         outputs = []
         for neuron in layer.neurons:
             total = np.full(len(values), neuron.b.data)
             for weight, column in zip(neuron.w, columns):
                 total = total + weight.data * column
-            if activation is not identity:
+            if activation is not None:
                 total = (np.array([activation.scalar(v) for v in total.tolist()]) if exact
                          else np.asarray(activation.on_arrays(total), dtype=np.float64))
             outputs.append(total)
