@@ -45,7 +45,7 @@ def from_op(data: Any, parents: Sequence[Tensor], op: str, backward: Optional[Ba
     if not (recorded and GRAD_MODE.enabled):
         return constant(data)
     if vjp is not None:
-        return record(data, parents, op, vjp, tuple(parent.data for parent in parents))
+        return record(data, parents, op, vjp, tuple([parent.data for parent in parents]))
     return record(data, parents, op, _on_arrays_only(
         _checked_backward(backward, parents, op) if check_gradients else backward, op))
 

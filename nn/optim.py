@@ -46,6 +46,9 @@ def _check_gradient(optimizer: str, index: int, parameter: Any, gradient: Any) -
     """Refuse a ``.grad`` that would silently change the parameter's shape or type: an array
     grad on a scalar parameter, a grad of another shape, or anything that is not numbers."""
     data = parameter.data
+    if type(gradient) is np.ndarray and type(data) is np.ndarray and gradient.shape == data.shape \
+            and gradient.dtype.kind == "f":
+        return  # the usual case, decided without the messages' work
     if isinstance(data, np.ndarray):
         if not isinstance(gradient, np.ndarray) or gradient.dtype.kind not in "biuf":
             raise TypeError(f"{optimizer}: parameter {index} ({_describe(parameter)}) has a .grad of "
