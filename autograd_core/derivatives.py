@@ -16,7 +16,7 @@ differentiated again: a Hessian is the Jacobian of a gradient.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 

@@ -14,7 +14,6 @@ instead, so the gradients are Values of the graph and can be differentiated agai
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 from typing import Any, Callable, Iterable, Sequence, Union
 
