@@ -15,6 +15,7 @@ differentiated again: a Hessian is the Jacobian of a gradient.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from typing import Any, Callable, Union
 
@@ -100,7 +101,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
             raise TypeError(f"grad: {_name(node, index) if hasattr(node, 'label') else f'input {index}'} "
                             f"must be a Value or a Tensor, got {type(node).__name__}")
     totals: dict[Node, Any] = {}
-    with enable_grad() if create_graph else _nothing():
+    with enable_grad() if create_graph else contextlib.nullcontext():
         for index, output in enumerate(output_list):
             if not isinstance(output, (Value, Tensor)):
                 raise TypeError(f"grad: output {index} must be a Value or a Tensor, got "
@@ -125,16 +126,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
             gradient = np.array(gradient, dtype=node.dtype)  # its own array, as .grad would be
         results.append(gradient)
     return results[0] if single else tuple(results)
-
-
-class _nothing:
-    """A context manager that does nothing (grad mode is left as it is)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 # -- torch.autograd.functional ------------------------------------------------------------------
