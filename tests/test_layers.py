@@ -30,7 +30,8 @@ def test_linear_init_is_torchs_uniform_bound_and_stores_weight_out_by_in():
     assert layer.bias.shape == tuple(reference.bias.shape) == (256,)
     for ours, theirs in [(layer.weight.data, reference.weight.detach().numpy()),
                          (layer.bias.data, reference.bias.detach().numpy())]:
-        assert np.abs(ours).max() <= bound and np.abs(theirs).max() <= bound
+        # torch draws in float32, from the bound rounded to float32 (0.035714287 > 1/28).
+        assert np.abs(ours).max() <= bound and np.abs(theirs).max() <= np.float32(bound)
         # A uniform(-b, b) sample of this size reaches within 2% of b on both sides.
         assert ours.max() > 0.98 * bound and ours.min() < -0.98 * bound
     # Hand: the variance of uniform(-b, b) is b^2 / 3.
