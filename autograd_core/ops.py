@@ -577,7 +577,7 @@ def _power(x: Any, n: float) -> Any:
     return x ** n
 
 
-def _power_derivative(x: Any, n: float) -> Any:
+def _power_derivative(x: Any, n: float, like_rsqrt: bool = True) -> Any:
     """d(x^n)/dx = n x^(n-1), with PyTorch's values where that formula reads 0 * inf or 1/0:
     a selected 0 for n = 0 (0 even under an infinite upstream gradient, as PyTorch's
     ``where(exponent == 0, 0, ...)``), and +inf at x = 0 for 0 < n < 1 (a root's slope at 0)."""
@@ -587,7 +587,8 @@ def _power_derivative(x: Any, n: float) -> Any:
         return 1.0
     if isinstance(x, float):
         if x == 0.0 and n < 1.0:  # 0.5 x ** -0.5 at -0.0 is PyTorch's 0.5 rsqrt(-0.0) = -inf
-            return -math.inf if n == 0.5 and math.copysign(1.0, x) < 0 else math.inf
+            negative_zero = like_rsqrt and n == 0.5 and math.copysign(1.0, x) < 0
+            return -math.inf if negative_zero else math.inf
         return n * x ** (n - 1.0)
     if n == 2.0:
         return 2.0 * x
@@ -615,7 +616,8 @@ def _power_base_derivative(a: Any, b: Any) -> Any:
     """d(a^b)/da = b a^(b-1), a selected 0 where b = 0 (PyTorch's ``where(b == 0, 0, ...)``)."""
     raw_a, raw_b = data_of(a), data_of(b)
     if isinstance(raw_a, float) and isinstance(raw_b, float):
-        return _power_derivative(raw_a, raw_b) if type(a) is float else (
+        # a Tensor exponent is C's pow in PyTorch (no rsqrt): 0.5 (-0.0) ** -0.5 is +inf there
+        return _power_derivative(raw_a, raw_b, like_rsqrt=False) if type(a) is float else (
             ZERO if raw_b == 0.0 else b * a ** (b - 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         general = b * a ** (b - 1.0)

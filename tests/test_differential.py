@@ -118,10 +118,16 @@ def leaf_number() -> st.SearchStrategy[float]:
 
 # -- comparing ------------------------------------------------------------------------------------
 
+# Below this size float64 results are underflow, computed by formulas that underflow at
+# different points: torch's sigmoid(-713) is 1/(1 + e^713) = 0, chainrule's e^-713/(1 + e^-713)
+# the subnormal 1e-310. Differences this small are not compared.
+UNDERFLOW = 1e-290
+
+
 def mismatch(ours: Any, theirs: Any, rtol: float, atol: Any = 0.0) -> Optional[str]:
     """Why `ours` differs from `theirs` (arrays or numbers), or None when they agree: the same
     shape, NaN at the same places, the same infinities, finite numbers within the tolerance
-    (`atol` a number or one per element)."""
+    (`atol` a number or one per element; never below `UNDERFLOW`)."""
     ours = np.asarray(ours, dtype=np.float64)
     theirs = np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
@@ -134,7 +140,7 @@ def mismatch(ours: Any, theirs: Any, rtol: float, atol: Any = 0.0) -> Optional[s
         return f"infinities differ: ours {ours}, torch {theirs}"
     finite = ~(nan_ours | inf_ours)
     a, b = ours[finite], theirs[finite]
-    atol = np.broadcast_to(atol, ours.shape)[finite]
+    atol = np.maximum(np.broadcast_to(atol, ours.shape)[finite], UNDERFLOW)
     bad = np.abs(a - b) > rtol * np.maximum(np.abs(a), np.abs(b)) + atol
     if bad.any():
         return f"values differ: ours {a[bad][:4]}, torch {b[bad][:4]}"
@@ -184,7 +190,7 @@ def excused_by_conditioning(evaluate: Callable[[float, int], list[np.ndarray]], 
                 shift = np.abs(np.asarray(moved[index], np.float64) - reference)[finite]
                 sensitivity = np.maximum(sensitivity, np.nan_to_num(shift, nan=np.inf) / delta)
         gap = np.abs(mine - reference)[finite]
-        allowed = 1e-9 * np.abs(reference[finite]) + np.broadcast_to(floor, mine.shape)[finite] + \
+        allowed = 1e-9 * np.abs(reference[finite]) + np.broadcast_to(floor, mine.shape)[finite] + UNDERFLOW + \
             np.where(np.isfinite(sensitivity), sensitivity * 1e-14, 0.0)
         if not np.all(gap <= allowed):
             return False
@@ -392,6 +398,21 @@ def _weights(count: int) -> list[float]:
     return [0.5 + 0.25 * i for i in range(count)]
 
 
+def underflows_differently(ours: Sequence[Any], theirs: Sequence[Any]) -> bool:
+    """Whether some intermediate result is subnormal (below 2.2e-308) in one engine and 0, or
+    another subnormal, in the other: a formula's underflow point (torch's sigmoid(-713) is 0,
+    chainrule's 1e-310; docs/semantics.md), which a later 1/x turns into a difference of 1."""
+    for mine, reference in zip(ours, theirs):
+        mine, reference = np.asarray(mine, np.float64), np.asarray(reference, np.float64)
+        if mine.shape != reference.shape:
+            continue
+        with np.errstate(invalid="ignore"):
+            tiny = (np.abs(mine) < 2.3e-308) & (np.abs(reference) < 2.3e-308)
+            if np.any(tiny & (mine != reference)):
+                return True
+    return False
+
+
 def check_value_program(program: Program) -> str:
     """Run `program` both ways; return the outcome ("passed", "refused ...") or fail."""
     try:
@@ -405,6 +426,8 @@ def check_value_program(program: Program) -> str:
     root.backward()
     t_leaves, t_nodes = run_value_program_torch(program)
     t_root = t_nodes[-1]
+    if underflows_differently([node.data for node in nodes], [node.item() for node in t_nodes]):
+        return "not compared (an intermediate underflows differently)"
     t_grads = torch_grad_or_zero(torch.autograd.grad(t_root, t_leaves, allow_unused=True,
                                                      create_graph=True)
                                  if t_root.requires_grad else [None] * len(t_leaves), t_leaves)
@@ -476,6 +499,18 @@ def test_value_programs_match_torch(program):
         outcome = check_value_program(program)
     for part in outcome.split(", "):
         COUNTS[f"value programs: {part}"] += 1
+    _count_value_kinds(program)
+
+
+def _count_value_kinds(program: Program) -> None:
+    """What the programs held (for tests/README.md): ops, edge values, shared nodes."""
+    kinds = COUNTS
+    kinds["value kinds: with an edge value (inf, NaN, 0, 1e-300, 1e300, 1e-310)"] += any(
+        x in EDGE or math.isnan(x) for x in program.leaves)
+    reads = Counter(i for _, args, _ in program.steps for i in args)
+    kinds["value kinds: with a node read twice or more"] += any(n > 1 for n in reads.values())
+    for name in {name for name, _, _ in program.steps}:
+        kinds[f"value ops: {name}"] += 1
 
 
 # -- Tensor programs ------------------------------------------------------------------------------
@@ -696,7 +731,7 @@ def _apply_tensor_step(step: tuple, nodes: list, ours: bool) -> Any:
     raise AssertionError(kind)
 
 
-def run_tensor_program_ours(program: TensorProgram) -> tuple[list[Tensor], Tensor]:
+def run_tensor_program_ours(program: TensorProgram, every: bool = False) -> tuple[list[Tensor], Any]:
     leaves = [Tensor(_as_view(a, how), requires_grad=True, dtype=program.dtype)
               for a, how in zip(_leaf_arrays(program), program.views)]
     nodes: list = list(leaves)
@@ -709,11 +744,11 @@ def run_tensor_program_ours(program: TensorProgram) -> tuple[list[Tensor], Tenso
                 if reason is None:
                     raise
                 raise RefusedByDesign(f"step {index} ({step[0]}): {reason}") from error
-    return leaves, nodes[-1]
+    return leaves, (nodes if every else nodes[-1])
 
 
 def run_tensor_program_torch(program: TensorProgram, dtype: torch.dtype, delta: float = 0.0,
-                             seed: int = 0) -> tuple[list[torch.Tensor], torch.Tensor]:
+                             seed: int = 0, every: bool = False) -> tuple[list[torch.Tensor], Any]:
     leaves = [torch.tensor(a, dtype=dtype, requires_grad=True)
               for a in _leaf_arrays(program, delta, seed)]
     nodes: list = list(leaves)
@@ -724,7 +759,7 @@ def run_tensor_program_torch(program: TensorProgram, dtype: torch.dtype, delta: 
             nodes.append(perturbed(_apply_tensor_step(step, nodes, False), delta, rng))
     finally:
         _PERTURBATION.update(delta=0.0, rng=None)
-    return leaves, nodes[-1]
+    return leaves, (nodes if every else nodes[-1])
 
 
 def _torch_first_order(program: TensorProgram, dtype: torch.dtype, delta: float = 0.0,
@@ -755,9 +790,15 @@ def check_tensor_program(program: TensorProgram) -> str:
     is64 = program.dtype == np.float64
     torch_dtype = torch.float64 if is64 else torch.float32
     try:
-        leaves, out = run_tensor_program_ours(program)
+        leaves, nodes = run_tensor_program_ours(program, every=True)
     except RefusedByDesign:
         return "refused by design"
+    out = nodes[-1]
+    if is64:
+        _, t_nodes = run_tensor_program_torch(program, torch.float64, every=True)
+        if underflows_differently([node.data for node in nodes],
+                                  [node.detach().numpy(force=True) for node in t_nodes]):
+            return "not compared (an intermediate underflows differently)"
     with kernel_mode(program.mode):
         if out.requires_grad:
             out.backward(program.upstream)
@@ -871,24 +912,43 @@ def check_tensor_second_order(program: TensorProgram, t_leaves: list, t_grads: l
     return "second order passed (ill-conditioned: excused)"
 
 
-def _record(kind: str, outcome: str) -> None:
+def _record(kind: str, outcome: str, program: TensorProgram) -> None:
     COUNTS[f"{kind} tried"] += 1
     for part in outcome.split(", "):
         COUNTS[f"{kind}: {part}"] += 1
+    shapes = [leaf.shape for leaf in program.leaves]
+    tally = {
+        "a 0-d leaf": any(shape == () for shape in shapes),
+        "a size-1 axis": any(1 in shape for shape in shapes),
+        "an empty axis": any(0 in shape for shape in shapes),
+        "leaves of different shapes (broadcasting)": len(set(shapes)) > 1,
+        "a non-contiguous leaf": "strided" in program.views,
+        "a negatively strided leaf": "reversed" in program.views,
+        "an edge value": any(np.any(~np.isfinite(leaf) | (leaf == 0) | (np.abs(leaf) < 1e-200) |
+                                    (np.abs(leaf) > 1e200)) for leaf in program.leaves),
+        "an inf in the upstream gradient": bool(np.any(np.isinf(program.upstream))),
+        f"kernel mode {program.mode}": True,
+    }
+    for name, present in tally.items():
+        COUNTS[f"tensor kinds ({kind[:7]}): with {name}"] += bool(present)
+    for step in program.steps:
+        label = {"unary": lambda: step[2], "binary": lambda: step[3], "reduce": lambda: step[2],
+                 "softmax": lambda: "log_softmax" if step[2] else "softmax"}.get(step[0], lambda: step[0])()
+        COUNTS[f"tensor ops ({kind[:7]}): {label}"] += 1
 
 
 @examples("tensor64")
 @given(program=tensor_programs(np.float64))
 def test_float64_tensor_programs_match_torch(program):
     with np.errstate(all="ignore"):
-        _record("float64 tensor programs", check_tensor_program(program))
+        _record("float64 tensor programs", check_tensor_program(program), program)
 
 
 @examples("tensor32")
 @given(program=tensor_programs(np.float32))
 def test_float32_tensor_programs_match_torch(program):
     with np.errstate(all="ignore"):
-        _record("float32 tensor programs", check_tensor_program(program))
+        _record("float32 tensor programs", check_tensor_program(program), program)
 
 
 # -- the suite can fail ---------------------------------------------------------------------------

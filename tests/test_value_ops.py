@@ -506,6 +506,7 @@ EDGE_CASES = [
     # where a product with 1/b (inf) would give inf
     ("x log x at 1e-310", lambda x: x * x.log(), lambda x: x * x.log(), [1e-310], 1.0),
     ("x ** 0.5 at -0.0", lambda x: x ** 0.5, lambda x: x ** 0.5, [-0.0], 1.0),  # rsqrt(-0) = -inf
+    ("x ** y at -0.0 and 0.5", lambda a, b: a ** b, lambda a, b: a ** b, [-0.0, 0.5], 1.0),  # pow
     ("a / subnormal b, small upstream", lambda a, b: a / b, lambda a, b: a / b, [1.0, 1e-310], 1e-20),
 ]
 
