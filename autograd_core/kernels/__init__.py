@@ -65,6 +65,7 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
     Chain rule dL/dx = dL/dout * dout/dx with dout/dx: relu 0 if x<=0 else 1; tanh 1-out^2;
     sigmoid out*(1-out); leaky_relu 1 if x>0 else slope; elu alpha*exp(x) if x<=0 else 1.
     The comparisons are PyTorch's: a NaN x gets slope 1 (relu, elu) or `slope` (leaky_relu).
+    relu's 0 selects (PyTorch's where(x <= 0, 0, grad)): 0 even where grad is inf or NaN.
     """
     op = f"activation_backward({name!r})"
     checks.check_float_array(op, "x", x)
