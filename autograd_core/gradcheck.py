@@ -35,14 +35,15 @@ def _shifted(point: Union[Value, Tensor], element: Any, shift: float) -> Union[V
     return Tensor(data)
 
 
-def _number(out: Any) -> float:
-    """f's result as a float: a Value's data or a one-element Tensor's item."""
+def _number(out: Any, who: str = "gradcheck") -> float:
+    """f's result as a float: a Value's data or a one-element Tensor's item (TypeError naming
+    `who` otherwise)."""
     if isinstance(out, Value):
         return out.data
     if isinstance(out, Tensor) and out.size == 1:
         return out.item()
     shape = f" of shape {out.shape}" if isinstance(out, Tensor) else ""
-    raise TypeError(f"gradcheck: f must return a Value or a one-element Tensor, got "
+    raise TypeError(f"{who}: f must return a Value or a one-element Tensor, got "
                     f"{type(out).__name__}{shape}")
 
 

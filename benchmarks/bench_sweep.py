@@ -103,6 +103,7 @@ from nn import MLP, SGD, TensorMLP  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.layers import Linear  # noqa: E402
 from bench_scalar import micrograd_copy  # noqa: E402
+from bench_tensor import chainrule_step, weights_of  # noqa: E402
 from bench_tensor import time_in_blocks as blocks_timer  # noqa: E402
 
 try:
@@ -217,24 +218,6 @@ def make_data(sizes: list[int], samples: int, dtype: Any, seed: int = 0) -> tupl
     """Standard-normal features of `dtype` and uniformly drawn class labels (int64)."""
     rng = np.random.default_rng(seed)
     return rng.normal(size=(samples, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], size=samples)
-
-
-def weights_of(model: TensorMLP) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(weight (out, in), bias) of every Linear layer, copied."""
-    return [(layer.weight.data.copy(), layer.bias.data.copy()) for layer in model if isinstance(layer, Linear)]
-
-
-def chainrule_step(model: TensorMLP, X: np.ndarray, y: np.ndarray) -> Step:
-    optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs = Tensor(X, dtype=X.dtype)  # Tensor() makes float64 unless told otherwise
-
-    def step() -> float:
-        loss = F.cross_entropy(model(inputs), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-    return step
 
 
 TORCH_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}

@@ -317,15 +317,9 @@ def _fresh(x: Any, requires_grad: bool = True) -> Any:
 
 
 def _output_number(out: Any) -> float:
-    from autograd_core import Tensor, Value
+    from autograd_core.gradcheck import _number
 
-    if isinstance(out, Value):
-        return out.data
-    if isinstance(out, Tensor) and out.size == 1:
-        return out.item()
-    shape = f" of shape {out.shape}" if isinstance(out, Tensor) else ""
-    raise TypeError(f"plot_gradcheck: f must return a Value or a one-element Tensor, got "
-                    f"{type(out).__name__}{shape}")
+    return _number(out, "plot_gradcheck")
 
 
 def gradcheck_numbers(f: Callable[..., Any], inputs: Sequence[Any], wrt: int, eps: float
