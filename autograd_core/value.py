@@ -13,6 +13,7 @@ instead, so the gradients are Values of the graph and can be differentiated agai
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 from typing import Any, Callable, Iterable, Sequence, Union
@@ -146,18 +147,13 @@ class Value:
         Into a leaf under its `leaf_lock`: threads running backward passes that share a leaf
         (a parameter) must not lose each other's additions. An intermediate node belongs to
         the pass that built it and takes no lock (the hot path of a scalar network)."""
-        if self._first_parent is not None:
+        if type(gradient) is float and self._first_parent is not None:
+            self.grad += gradient  # the hot path: an intermediate node, an ordinary backward
+            return
+        with _NO_LOCK if self._first_parent is not None else _LEAF_LOCKS[(id(self) >> 4) & 63]:
             if type(gradient) is float:
                 self.grad += gradient
             elif type(self.grad) is float and self.grad == 0.0:  # the first gradient node
-                self.grad = gradient
-            else:
-                self.grad = self.grad + gradient
-            return
-        with _LEAF_LOCKS[(id(self) >> 4) & 63]:  # leaf_lock(self), inlined
-            if type(gradient) is float:
-                self.grad += gradient
-            elif type(self.grad) is float and self.grad == 0.0:
                 self.grad = gradient
             else:
                 self.grad = self.grad + gradient
@@ -301,6 +297,7 @@ class Value:
 
 
 _allocate = object.__new__
+_NO_LOCK = contextlib.nullcontext()  # an intermediate node's .grad belongs to one pass
 _ADD, _SUB, _MUL, _DIV = ops.ADD, ops.SUB, ops.MUL, ops.DIV
 _ADD_LOCAL_A, _ADD_LOCAL_B = _ADD.constant_derivative
 _multiply_derivative = _MUL.derivative
