@@ -103,7 +103,7 @@ from nn import MLP, SGD, TensorMLP  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.layers import Linear  # noqa: E402
 from bench_scalar import micrograd_copy  # noqa: E402
-from bench_tensor import chainrule_step, weights_of  # noqa: E402
+from bench_tensor import chainrule_step, torch_step, weights_of  # noqa: E402
 from bench_tensor import time_in_blocks as blocks_timer  # noqa: E402
 
 try:
@@ -218,32 +218,6 @@ def make_data(sizes: list[int], samples: int, dtype: Any, seed: int = 0) -> tupl
     """Standard-normal features of `dtype` and uniformly drawn class labels (int64)."""
     rng = np.random.default_rng(seed)
     return rng.normal(size=(samples, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], size=samples)
-
-
-TORCH_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
-
-
-def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray,
-               activation: str) -> Step:
-    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
-    modules: list[torch.nn.Module] = []
-    for i, (weight, bias) in enumerate(weights):
-        layer = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=dtype)
-        with torch.no_grad():
-            layer.weight.copy_(torch.from_numpy(weight))
-            layer.bias.copy_(torch.from_numpy(bias))
-        modules += [layer] if i == len(weights) - 1 else [layer, TORCH_ACTIVATIONS[activation]()]
-    model = torch.nn.Sequential(*modules)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs, labels = torch.from_numpy(X.copy()), torch.from_numpy(y.copy())
-
-    def step() -> float:
-        loss = torch.nn.functional.cross_entropy(model(inputs), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-    return step
 
 
 def _numpy_activation(activation: str) -> tuple[Callable[[np.ndarray], np.ndarray],

@@ -71,17 +71,23 @@ def chainrule_step(model: TensorMLP, X: np.ndarray, y: np.ndarray) -> Step:
     return step
 
 
-def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray) -> Step:
+TORCH_ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
+
+
+def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray,
+               activation: str = "relu") -> Step:
+    """PyTorch's step with the same weights and data, in X's dtype."""
+    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
     modules: list[torch.nn.Module] = []
     for i, (weight, bias) in enumerate(weights):
-        layer = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=torch.float64)
+        layer = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=dtype)
         with torch.no_grad():
             layer.weight.copy_(torch.from_numpy(weight))
             layer.bias.copy_(torch.from_numpy(bias))
-        modules += [layer] if i == len(weights) - 1 else [layer, torch.nn.ReLU()]
+        modules += [layer] if i == len(weights) - 1 else [layer, TORCH_ACTIVATIONS[activation]()]
     model = torch.nn.Sequential(*modules)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs, labels = torch.from_numpy(X), torch.from_numpy(y)
+    inputs, labels = torch.from_numpy(X.copy()), torch.from_numpy(y.copy())
 
     def step() -> float:
         loss = torch.nn.functional.cross_entropy(model(inputs), labels)
