@@ -20,10 +20,17 @@ used on nodes is anything that relies on ``==`` alone: ``list.index``, ``x in so
 
 Threads: several threads may run backward passes at once through graphs that share leaves
 (the parameters of one model). Each pass sums its gradients in a private table; only adding
-them into a leaf's ``.grad`` touches shared state, so `accumulate_grad` takes `leaf_lock` for a
-node without parents. An intermediate node belongs to the pass that built it and is not locked
+them into a leaf's ``.grad`` touches shared state, so `accumulate_grad` takes a lock for a
+node without parents (`Tensor` one of the striped `leaf_lock`s, `Value` one lock for all its
+leaves). An intermediate node belongs to the pass that built it and is not locked
 (two threads backpropagating through the very same intermediate nodes may lose updates of
 those nodes' ``.grad``, never of a leaf's).
+
+The cyclic garbage collector is paused while a pass runs. A pass creates no reference cycles
+(its gradients are numbers, arrays, or with ``create_graph`` new nodes that point only at their
+parents), so the collector has nothing to find in it, yet the pass's allocations would make it
+walk the whole graph again and again (on a graph of a million Values, most of the pass's time:
+benchmarks/RESULTS.md). Reference counting still frees everything the pass drops.
 
 Everything that walks a graph in this project goes through `topological_order`, and
 everything that applies the chain rule goes through `backpropagate`.
@@ -31,6 +38,7 @@ everything that applies the chain rule goes through `backpropagate`.
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any, Callable, Iterable, Optional, Protocol, Sequence
 
@@ -64,6 +72,27 @@ def leaf_lock(node: object) -> threading.Lock:
     return _LEAF_LOCKS[(id(node) >> 4) & 63]
 
 
+# Passes running now (several threads may run one each) and whether the collector was on
+# before the first of them paused it: the last one to end switches it back on.
+_COLLECTOR_LOCK = threading.Lock()
+_collector = {"passes": 0, "was_enabled": False}
+
+
+def _pause_collector() -> None:
+    with _COLLECTOR_LOCK:
+        if _collector["passes"] == 0:
+            _collector["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _collector["passes"] += 1
+
+
+def _resume_collector() -> None:
+    with _COLLECTOR_LOCK:
+        _collector["passes"] -= 1
+        if _collector["passes"] == 0 and _collector["was_enabled"]:
+            gc.enable()
+
+
 # What `backpropagate` reports for every node it processes: the node, dL/d(node) for
 # this pass, and a (parent, contribution) pair per parent (None where no gradient flows).
 StepCallback = Callable[[Node, Any, Sequence[Any]], None]
@@ -85,8 +114,12 @@ def topological_order(root: Node) -> list[Node]:
         for parent in parents_left[-1]:
             if parent not in visited:
                 visited.add(parent)
+                grandparents = parent.parents
+                if not grandparents:  # a leaf is listed at once, without a visit of its own
+                    order.append(parent)
+                    continue
                 path.append(parent)
-                parents_left.append(iter(parent.parents))
+                parents_left.append(iter(grandparents))
                 break
         else:  # every parent of the last node on the path is listed: list the node itself
             parents_left.pop()
@@ -127,6 +160,16 @@ def backpropagate(
     """
     if ANOMALY.enabled:  # detect_anomaly(): forward results checked now, each step's gradients as it runs
         on_step = check_anomalies(root, seed, on_step)
+    _pause_collector()  # see the module notes
+    try:
+        return _apply_chain_rule(root, seed, accumulate, create_graph, on_step, capture)
+    finally:
+        _resume_collector()
+
+
+def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: bool,
+                      on_step: StepCallback | None, capture: Optional[Iterable[Node]]) -> dict[Node, Any]:
+    """`backpropagate`'s pass itself."""
     wanted = set(capture) if capture is not None else ()
     captured: dict[Node, Any] = {}
     pass_gradients = {root: seed}
@@ -135,7 +178,7 @@ def backpropagate(
         upstream = take(node, None)
         if upstream is None:  # no path from root reaches this node with a gradient
             continue
-        if node in wanted:
+        if wanted and node in wanted:
             captured[node] = upstream
         if accumulate:
             node.accumulate_grad(upstream)

@@ -13,13 +13,13 @@ instead, so the gradients are Values of the graph and can be differentiated agai
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import threading
 import numbers
 from typing import Any, Callable, Iterable, Sequence, Union
 
 from autograd_core import ops
-from autograd_core.graph import _LEAF_LOCKS, backpropagate, topological_order
+from autograd_core.graph import backpropagate, topological_order
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -144,19 +144,24 @@ class Value:
     def accumulate_grad(self, gradient: Any) -> None:
         """Add `gradient` into ``self.grad`` (gradients accumulate, as in PyTorch).
 
-        Into a leaf under its `leaf_lock`: threads running backward passes that share a leaf
-        (a parameter) must not lose each other's additions. An intermediate node belongs to
-        the pass that built it and takes no lock (the hot path of a scalar network)."""
-        if type(gradient) is float and self._first_parent is not None:
-            self.grad += gradient  # the hot path: an intermediate node, an ordinary backward
+        Into a leaf under a lock: threads running backward passes that share a leaf (a
+        parameter) must not lose each other's additions. One lock serves every Value leaf
+        (adding Python floats holds the interpreter lock anyway, so threads lose no
+        parallelism); an intermediate node belongs to the pass that built it and takes none."""
+        if self._first_parent is not None:
+            if type(gradient) is float:
+                self.grad += gradient  # the hot path: an intermediate node, an ordinary backward
+            else:
+                _add_gradient(self, gradient)
             return
-        with _NO_LOCK if self._first_parent is not None else _LEAF_LOCKS[(id(self) >> 4) & 63]:
+        _lock_leaves()  # not `with`: this runs for every parameter of every pass
+        try:
             if type(gradient) is float:
                 self.grad += gradient
-            elif type(self.grad) is float and self.grad == 0.0:  # the first gradient node
-                self.grad = gradient
             else:
-                self.grad = self.grad + gradient
+                _add_gradient(self, gradient)
+        finally:
+            _unlock_leaves()
 
     def clear_grad(self) -> None:
         """Reset ``self.grad`` to 0."""
@@ -177,11 +182,18 @@ class Value:
 
     def __add__(self, other: Operand) -> "Value":
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
-        if not isinstance(other, Value):  # as_value inlined: this runs for every + and * of a network
+        if not isinstance(other, Value):  # the type test inlined: this runs for every + and * of a network
             other = as_value(other)
-        # _binary inlined for the ops every neuron runs most: `+` is the declared forward
-        # (operator.add) and its derivatives are declared numbers, so no call is needed.
-        return _new_node(self.data + other.data, _ADD, self, _ADD_LOCAL_A, other, _ADD_LOCAL_B)
+        # `_new_node` inlined for the two ops every neuron runs (a fifth of a forward pass);
+        # the forward is the declared one (operator.add), the derivatives its declared numbers.
+        out = _allocate(Value)
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out.label = ""
+        out._op = _ADD
+        out._first_parent, out._local_first = self, _ADD_LOCAL_A
+        out._second_parent, out._local_second = other, _ADD_LOCAL_B
+        return out
 
     def __sub__(self, other: Operand) -> "Value":
         """out = a - b.   dL/da = dL/dout * 1,   dL/db = dL/dout * (-1)."""
@@ -193,10 +205,18 @@ class Value:
         """out = a * b.   dL/da = dL/dout * b,   dL/db = dL/dout * a."""
         if not isinstance(other, Value):
             other = as_value(other)
+        # As in __add__; the declared forward is operator.mul and the declared derivative
+        # (b, a), written out here (tests/test_define_op.py compares the two on every kind of
+        # number, the selected zeros of `ops.Zero` included).
         a, b = self.data, other.data
-        out = a * b  # the declared forward, operator.mul
-        local_a, local_b = _multiply_derivative(a, b, out)
-        return _new_node(out, _MUL, self, local_a, other, local_b)
+        out = _allocate(Value)
+        out.data = a * b
+        out.grad = 0.0
+        out.label = ""
+        out._op = _MUL
+        out._first_parent, out._local_first = self, b
+        out._second_parent, out._local_second = other, a
+        return out
 
     def __truediv__(self, other: Operand) -> "Value":
         """out = a / b.   dL/da = dL/dout * (1/b),   dL/db = dL/dout * (-a/b^2)."""
@@ -297,10 +317,10 @@ class Value:
 
 
 _allocate = object.__new__
-_NO_LOCK = contextlib.nullcontext()  # an intermediate node's .grad belongs to one pass
-_ADD, _SUB, _MUL, _DIV = ops.ADD, ops.SUB, ops.MUL, ops.DIV
+_VALUE_LEAF_LOCK = threading.Lock()  # see Value.accumulate_grad
+_lock_leaves, _unlock_leaves = _VALUE_LEAF_LOCK.acquire, _VALUE_LEAF_LOCK.release
+_ADD, _SUB, _MUL, _DIV, _Zero = ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.Zero
 _ADD_LOCAL_A, _ADD_LOCAL_B = _ADD.constant_derivative
-_multiply_derivative = _MUL.derivative
 
 
 def _unary(op: "ops.Op", x: Value) -> Value:
@@ -341,6 +361,17 @@ def _new_node(data: float, op: "ops.Op", first_parent: Value, local_first: float
     return out
 
 
+def _add_gradient(node: Value, gradient: Any) -> None:
+    """``node.grad += gradient``; a gradient node (``create_graph``) replaces the float 0 it
+    meets first, so the graph does not gain a ``0 + g`` node."""
+    if type(gradient) is float:
+        node.grad += gradient
+    elif type(node.grad) is float and node.grad == 0.0:
+        node.grad = gradient
+    else:
+        node.grad = node.grad + gradient
+
+
 def _check_power(base: float, exponent: float, node: Value, what: str = "") -> None:
     """An OverflowError that names the node if base ** exponent overflows a float."""
     try:
@@ -357,19 +388,28 @@ class Constant(Value):
     __slots__ = ()
     is_constant = True
 
+    def accumulate_grad(self, gradient: Any) -> None:
+        """Add `gradient` into ``self.grad``, without `Value`'s leaf lock: a Constant is made
+        for one expression, so only the pass through that expression adds into it."""
+        if type(gradient) is float:
+            self.grad += gradient
+        else:
+            _add_gradient(self, gradient)
+
 
 def as_value(x: Operand) -> Value:
     """`x` itself if it is a Value, else a new `Constant` leaf holding the number `x`."""
-    if isinstance(x, Value):
-        return x
-    if type(x) is float or type(x) is int or type(x) is ops.Zero:  # without the checked constructor
-        out = _allocate(Constant)
-        out.data = x if type(x) is ops.Zero else float(x)  # a selected 0 stays one (ops.Zero)
+    kind = type(x)
+    if kind is float or kind is int or kind is _Zero:  # first, and without the checked constructor:
+        out = _allocate(Constant)                      # `Value * 0.5` runs this for every node
+        out.data = float(x) if kind is int else x  # a selected 0 stays one (ops.Zero)
         out.grad = 0.0
         out.label = ""
         out._op = out._first_parent = out._second_parent = None
         out._local_first = out._local_second = 0.0
         return out
+    if isinstance(x, Value):
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"unsupported operand: expected a Value, int or float, got "
                         f"{type(x).__name__}: {x!r} (a Value combines only with Values and Python "

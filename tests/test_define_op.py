@@ -323,3 +323,23 @@ def test_from_op_refuses_create_graph_and_says_so():
                        derivative=lambda x, out: 2.0 * x, formula="2*{x}")
     np.testing.assert_array_equal(hessian(lambda t: square(t).sum(), np.array([1.0, 2.0])),
                                   [[2.0, 0.0], [0.0, 2.0]])
+
+
+NUMBERS = st.one_of(finite(-1e6, 1e6), st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, 1e300]),
+                    st.integers(-1000, 1000))
+
+
+@given(NUMBERS, NUMBERS)
+def test_value_add_and_mul_store_what_their_declarations_compute(a, b):
+    """Value's + and * build their nodes inline (a hot path): what they store must be the
+    declared forward and derivative of ops.ADD and ops.MUL, for a Value or a number operand."""
+    for op, combine in ((ops.ADD, lambda x, y: x + y), (ops.MUL, lambda x, y: x * y)):
+        expected_out = op.scalar(float(a), float(b))
+        expected_locals = op.constant_derivative or op.derivative(float(a), float(b), expected_out)
+        for right in (Value(b), b):
+            out = combine(Value(a), right)
+            assert out.rule is op and out.op == op.name
+            assert out.data == expected_out or (math.isnan(out.data) and math.isnan(expected_out))
+            assert out.local_grads == tuple(expected_locals)
+            assert [p.data for p in out.parents] == [float(a), float(b)]
+            assert out.parents[1].is_constant == (not isinstance(right, Value))
