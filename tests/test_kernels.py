@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import hypothesis.extra.numpy as hnp
@@ -554,6 +555,48 @@ def test_route_follows_mode_and_thresholds(monkeypatch):
         with K.kernel_mode(mode):
             assert dispatch.route("relu_forward", 5) == mode
             assert dispatch.route("tanh_forward", 10**9) == mode
+
+
+def test_a_family_timed_at_first_use_keeps_its_verdict(monkeypatch):
+    monkeypatch.setitem(dispatch.THRESHOLDS, "tanh_forward", (100, None))
+    monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", "numpy")
+    with K.kernel_mode("auto"):
+        assert dispatch.route("tanh_forward", 10**6) == "numpy"  # numpy won on this processor
+        monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", "kernel")
+        assert dispatch.route("tanh_forward", 10**6) == "serial"
+        assert dispatch.route("tanh_forward", 99) == "numpy"  # below the threshold: not asked
+    monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", "numpy")
+    with K.kernel_mode("serial"):  # a forced mode is obeyed whatever the timing said
+        assert dispatch.route("tanh_forward", 10**6) == "serial"
+
+
+def test_settle_by_timing_keeps_the_faster_call(monkeypatch):
+    monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", None)
+    calls = {"numpy": 0, "kernel": 0}
+
+    def slow() -> None:
+        calls["numpy"] += 1
+        time.sleep(0.005)
+
+    def fast() -> None:
+        calls["kernel"] += 1
+    assert dispatch.settle_by_timing("tanh_forward", slow, fast) == "kernel"
+    assert dispatch.TIMED_AT_FIRST_USE["tanh_forward"] == "kernel"
+    assert calls == {"numpy": 4, "kernel": 4}  # one warm-up call each, then three timed
+    assert dispatch.settle_by_timing("tanh_forward", fast, slow) == "numpy"
+
+
+def test_tanh_forward_times_itself_once_and_gives_numpys_numbers(monkeypatch):
+    monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", None)
+    x = np.random.default_rng(3).standard_normal(20_000)
+    with K.kernel_mode("auto"):
+        first = K.activation_forward("tanh", x)
+        verdict = dispatch.TIMED_AT_FIRST_USE["tanh_forward"]
+        assert verdict in ("numpy", "kernel")
+        second = K.activation_forward("tanh", x)
+        assert dispatch.TIMED_AT_FIRST_USE["tanh_forward"] == verdict  # not timed again
+    assert_close(first, np.tanh(x), np.float64)
+    assert_close(second, np.tanh(x), np.float64)
 
 
 def _public_calls(size: int) -> dict[str, callable]:

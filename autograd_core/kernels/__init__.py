@@ -13,7 +13,8 @@ import numpy as np
 
 from autograd_core import ops
 from autograd_core.kernels import checks, reference
-from autograd_core.kernels.dispatch import THRESHOLDS, compiled_kernels, route, thread_count
+from autograd_core.kernels.dispatch import (THRESHOLDS, TIMED_AT_FIRST_USE, compiled_kernels, route,
+                                            settle_by_timing, thread_count)
 from autograd_core.kernels.reference import ACTIVATIONS
 from autograd_core.kernels.switch import MODES, get_kernel_mode, kernel_mode, set_kernel_mode
 
@@ -83,14 +84,22 @@ def _kernel_parameter(op: "ops.Op", dtype: np.dtype) -> np.floating:
 def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
     """The declared activation `op` on a float array `x` (not checked again): its numpy
     forward, or its Numba kernel (``op.kernel``) where the size says that pays off."""
-    path = route(f"{op.kernel}_forward", x.size)
+    family = f"{op.kernel}_forward"
+    path = route(family, x.size)
     if path == "numpy":
         return np.asarray(op.array(x))
-    driver = getattr(compiled_kernels(), f"activation_forward_{path}")
-    out = np.empty(x.shape, x.dtype)
-    driver(op.kernel, _contiguous(x).reshape(-1), out.reshape(-1),
-           _kernel_parameter(op, x.dtype), *_threads(path))
-    return out
+
+    def with_kernel() -> np.ndarray:
+        driver = getattr(compiled_kernels(), f"activation_forward_{path}")
+        out = np.empty(x.shape, x.dtype)
+        driver(op.kernel, _contiguous(x).reshape(-1), out.reshape(-1),
+               _kernel_parameter(op, x.dtype), *_threads(path))
+        return out
+
+    if path == "serial" and TIMED_AT_FIRST_USE.get(family, "") is None and get_kernel_mode() == "auto":
+        if settle_by_timing(family, lambda: op.array(x), with_kernel) == "numpy":
+            return np.asarray(op.array(x))
+    return with_kernel()
 
 
 def run_activation_backward(op: "ops.Op", x: np.ndarray, out: np.ndarray,

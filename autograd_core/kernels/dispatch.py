@@ -10,7 +10,9 @@ Why the numbers are what they are:
   4096: under that a call gains a few microseconds, which does not repay importing Numba and
   loading the cached kernels (let alone compiling them on a machine without a cache) in the
   small examples this library is mostly used for.
-- tanh forward: never, where numpy's tanh is a vectorized routine as fast as our kernel.
+- tanh forward: depends on the processor, so it is timed at first use (`settle_by_timing`).
+  numpy's tanh is a vectorized routine where the processor has AVX-512, as fast as our kernel
+  or faster; elsewhere (AVX2) it is a scalar loop that the kernel beats several times over.
 - Parallel: never by default. Waking a sleeping worker thread, or waiting for a scheduler
   tick while another process runs, costs more than the parallel loop saves on shared 2-core
   machines. The parallel drivers stay available through kernel_mode("parallel"); on a
@@ -20,15 +22,17 @@ Why the numbers are what they are:
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from types import ModuleType
+from typing import Any, Callable
 
 from autograd_core.kernels.switch import get_kernel_mode
 
 THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
     "relu_forward": (4096, None),
     "relu_backward": (8192, None),
-    "tanh_forward": (None, None),
+    "tanh_forward": (4096, None),  # then timed at first use: see TIMED_AT_FIRST_USE
     "tanh_backward": (4096, None),
     "sigmoid_forward": (4096, None),
     "sigmoid_backward": (4096, None),
@@ -43,6 +47,11 @@ THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
     "column_sums": (8192, None),  # unbroadcast (n, m) -> (m,) or (1, m): bias gradients
     "row_sums": (4096, None),  # unbroadcast (n, m) -> (n, 1)
 }
+
+# Families whose numpy side is fast on some processors and slow on others. The first call that
+# the thresholds send to a kernel times numpy against it on that call's own array and keeps the
+# faster for the rest of the process: family -> "numpy" or "kernel", None until then.
+TIMED_AT_FIRST_USE: dict[str, str | None] = {"tanh_forward": None}
 
 # A kernel family not listed above (a new activation's kernel) starts at the floor every
 # measured family shares: serial from 4096 elements, never parallel.
@@ -99,6 +108,24 @@ def thread_count() -> int:
     return numba.get_num_threads()
 
 
+def settle_by_timing(family: str, with_numpy: Callable[[], Any], with_kernel: Callable[[], Any],
+                     repeats: int = 3) -> str:
+    """Time `with_numpy` against `with_kernel` (one warm-up call each, then the best of
+    `repeats` alternating calls), record the faster as the verdict for `family` in
+    `TIMED_AT_FIRST_USE`, and return it ("numpy" or "kernel")."""
+    with_kernel()  # the first call loads the kernel from Numba's cache (or compiles it)
+    with_numpy()
+    best = {"numpy": float("inf"), "kernel": float("inf")}
+    for _ in range(repeats):
+        for name, call in (("numpy", with_numpy), ("kernel", with_kernel)):
+            start = time.perf_counter()
+            call()
+            best[name] = min(best[name], time.perf_counter() - start)
+    verdict = "kernel" if best["kernel"] < best["numpy"] else "numpy"
+    TIMED_AT_FIRST_USE[family] = verdict
+    return verdict
+
+
 def route(family: str, size: int) -> str:
     """Which implementation handles `size` elements of kernel `family`: "numpy", "serial" or
     "parallel", from this thread's mode and the family's measured thresholds; "numpy" in
@@ -114,7 +141,7 @@ def route(family: str, size: int) -> str:
         if parallel_from is not None and size >= parallel_from and thread_count() > 1:
             return "parallel"
         if serial_from is not None and size >= serial_from:
-            return "serial"
+            return "numpy" if TIMED_AT_FIRST_USE.get(family) == "numpy" else "serial"
         return "numpy"
     if mode != "numpy" and _compiled is None and not kernels_available():
         return "numpy"
