@@ -1,9 +1,10 @@
-"""Grad mode: whether Tensor operations record a graph for backward.
+"""Grad mode: whether Tensor and Value operations record a graph for backward.
 
 Inside ``with no_grad():`` (or a function decorated with ``@no_grad()``) every Tensor
-operation returns a plain leaf that does not require grad and remembers no parents, so
-evaluation and parameter updates build no graph and keep no arrays alive. The switch is
-per thread, as in PyTorch, so one thread evaluating cannot stop another from training.
+operation returns a plain leaf that does not require grad and remembers no parents, and every
+Value operation a Value leaf, so evaluation and parameter updates build no graph and keep
+nothing alive. The switch is per thread, as in PyTorch, so one thread evaluating cannot stop
+another from training.
 """
 
 from __future__ import annotations
@@ -25,9 +26,15 @@ class _GradMode(threading.local):
 # Read directly by the Tensor operations (one attribute lookup on the hot path).
 GRAD_MODE = _GradMode()
 
+# How many no_grad blocks are open now, in all threads together: a Value op, which costs a
+# few hundred nanoseconds, reads this plain number first and looks at its own thread's mode
+# (a slower, thread-local lookup) only while some block is open somewhere.
+NO_GRAD_BLOCKS_OPEN = [0]
+_COUNT_LOCK = threading.Lock()
+
 
 def is_grad_enabled() -> bool:
-    """True when Tensor operations record the graph (the default), False inside `no_grad`."""
+    """True when Tensor and Value operations record the graph (the default), False inside `no_grad`."""
     return GRAD_MODE.enabled
 
 
@@ -51,11 +58,17 @@ class no_grad:  # noqa: N801 - lower case like the PyTorch context manager it mi
         # A stack, so the same instance may be entered again before it exits (recursion).
         self._previous.append(GRAD_MODE.enabled)
         GRAD_MODE.enabled = self.recording
+        if not self.recording:
+            with _COUNT_LOCK:
+                NO_GRAD_BLOCKS_OPEN[0] += 1
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         GRAD_MODE.enabled = self._previous.pop()
+        if not self.recording:
+            with _COUNT_LOCK:
+                NO_GRAD_BLOCKS_OPEN[0] -= 1
 
     def __call__(self, function: F) -> F:
         """Decorate `function` so every call runs in this block's grad mode."""

@@ -19,6 +19,7 @@ import numbers
 from typing import Any, Callable, Iterable, Sequence, Union
 
 from autograd_core import ops
+from autograd_core.grad_mode import GRAD_MODE, NO_GRAD_BLOCKS_OPEN
 from autograd_core.graph import backpropagate, topological_order
 
 Number = Union[int, float]
@@ -186,6 +187,8 @@ class Value:
             other = as_value(other)
         # `_new_node` inlined for the two ops every neuron runs (a fifth of a forward pass);
         # the forward is the declared one (operator.add), the derivatives its declared numbers.
+        if _no_grad_blocks_open[0] and not GRAD_MODE.enabled:
+            return _unrecorded(self.data + other.data)
         out = _allocate(Value)
         out.data = self.data + other.data
         out.grad = 0.0
@@ -209,6 +212,8 @@ class Value:
         # (b, a), written out here (tests/test_define_op.py compares the two on every kind of
         # number, the selected zeros of `ops.Zero` included).
         a, b = self.data, other.data
+        if _no_grad_blocks_open[0] and not GRAD_MODE.enabled:
+            return _unrecorded(a * b)
         out = _allocate(Value)
         out.data = a * b
         out.grad = 0.0
@@ -317,6 +322,7 @@ class Value:
 
 
 _allocate = object.__new__
+_no_grad_blocks_open = NO_GRAD_BLOCKS_OPEN  # see grad_mode: read before the thread's own mode
 _VALUE_LEAF_LOCK = threading.Lock()  # see Value.accumulate_grad
 _lock_leaves, _unlock_leaves = _VALUE_LEAF_LOCK.acquire, _VALUE_LEAF_LOCK.release
 _ADD, _SUB, _MUL, _DIV, _Zero = ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.Zero
@@ -349,6 +355,8 @@ def _new_node(data: float, op: "ops.Op", first_parent: Value, local_first: float
     Skips ``__init__``'s checks, and stores one slot at a time: it runs for every node of a
     network, so it is written for speed.
     """
+    if _no_grad_blocks_open[0] and not GRAD_MODE.enabled:
+        return _unrecorded(data)
     out = _allocate(Value)
     out.data = data
     out.grad = 0.0
@@ -358,6 +366,17 @@ def _new_node(data: float, op: "ops.Op", first_parent: Value, local_first: float
     out._local_first = local_first
     out._second_parent = second_parent
     out._local_second = local_second
+    return out
+
+
+def _unrecorded(data: float) -> Value:
+    """What an op gives inside `no_grad`: a leaf holding the result, with no graph behind it."""
+    out = _allocate(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = out._first_parent = out._second_parent = None
+    out._local_first = out._local_second = 0.0
     return out
 
 

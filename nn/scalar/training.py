@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Sequence, TextIO
 
 import numpy as np
 
-from autograd_core import Value, sum_values
+from autograd_core import Value, no_grad, sum_values
 from nn.optim import Optimizer
 
 Model = Callable[[list[float]], Value]
@@ -113,9 +113,10 @@ def _outputs(model: Any, rows: Sequence[Sequence[float]]) -> np.ndarray:
     if isinstance(model, MLP):
         return mlp_outputs(model, rows)
     out = []
-    for x in rows:
-        result = model(list(map(float, x)))
-        out.append([v.data for v in result] if isinstance(result, (list, tuple)) else [result.data])
+    with no_grad():  # evaluation: the Values it makes are leaves, freed at once, with no graph
+        for x in rows:
+            result = model(list(map(float, x)))
+            out.append([v.data for v in result] if isinstance(result, (list, tuple)) else [result.data])
     return np.asarray(out, dtype=np.float64)
 
 
