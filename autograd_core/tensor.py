@@ -116,9 +116,10 @@ class Tensor:
     array([[ 2., -4.],
            [ 6.,  1.]])
 
-    ``Tensor(data, requires_grad=False, dtype=np.float64, label="")`` copies `data`
+    ``Tensor(data, requires_grad=False, dtype=None, label="")`` copies `data`
     (numbers, nested lists or an array; booleans become 0/1) into a float64 or float32
-    array. Attributes: ``data``, ``grad``, ``requires_grad``, ``op``, ``label``, ``parents``.
+    array: `dtype` if given, else the dtype of a float32 or float64 array or Tensor (as
+    ``torch.tensor`` keeps an array's dtype), else float64. Attributes: ``data``, ``grad``, ``requires_grad``, ``op``, ``label``, ``parents``.
     ``grad`` stays None until a backward pass reaches the tensor; a leaf's grad is
     then an array of its own (safe to modify in place), an intermediate's may be a view
     the pass shares. After ``backward(create_graph=True)`` the grads are Tensors that can be
@@ -138,12 +139,15 @@ class Tensor:
     # `np.exp(tensor)` fails loudly instead of silently dropping out of the graph.
     __array_ufunc__ = None
 
-    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = np.float64,
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(f"requires_grad must be a bool, got {type(requires_grad).__name__}")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+        if dtype is None:
+            held = getattr(data, "dtype", None)  # an array's, a numpy number's or a Tensor's
+            dtype = held if held in FLOAT_DTYPES else np.float64
         self.data = to_array(data, float_dtype(dtype))
         self.grad: Optional[np.ndarray] = None
         self.requires_grad = bool(requires_grad)

@@ -60,7 +60,7 @@ def weights_of(model: TensorMLP) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def chainrule_step(model: TensorMLP, X: np.ndarray, y: np.ndarray) -> Step:
     optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs = Tensor(X, dtype=X.dtype)  # Tensor() makes float64 unless told otherwise
+    inputs = Tensor(X, dtype=X.dtype)
 
     def step() -> float:
         loss = F.cross_entropy(model(inputs), y)
@@ -181,7 +181,7 @@ def profile_step(step: Step, rounds: int, label: str, lines: int = 18) -> None:
 def phase_breakdown(model: TensorMLP, X: np.ndarray, y: np.ndarray, rounds: int) -> dict[str, float]:
     """Median time of chainrule's forward+loss, backward and optimizer step, measured apart."""
     optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs = Tensor(X, dtype=X.dtype)  # Tensor() makes float64 unless told otherwise
+    inputs = Tensor(X, dtype=X.dtype)
     times: dict[str, list[float]] = {"forward + loss": [], "backward": [], "SGD update": []}
     for _ in range(rounds):
         t0 = time.perf_counter()

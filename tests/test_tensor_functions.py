@@ -318,3 +318,19 @@ def test_tensor_edge_cases_follow_torch_in_every_kernel_mode(name, ours, theirs,
     for i, (tensor, leaf) in enumerate(zip(tensors, leaves)):
         np.testing.assert_allclose(tensor.grad, leaf.grad.numpy(), rtol=tol, err_msg=f"grad {i}")
         assert tensor.grad.dtype == dtype
+
+
+def test_tensor_keeps_a_float_arrays_dtype_like_torch_tensor():
+    """torch.tensor(array) keeps a float32/float64 array's dtype; Python numbers and integer
+    arrays become float64 here (torch's default float type is float32, ours float64)."""
+    for dtype in (np.float32, np.float64):
+        array = np.arange(6, dtype=dtype).reshape(2, 3)
+        assert Tensor(array).dtype == torch.tensor(array).numpy().dtype == dtype
+        assert Tensor(Tensor(array)).dtype == dtype
+        assert Tensor(dtype(1.5)).dtype == dtype
+    assert Tensor([1.0, 2.0]).dtype == Tensor(np.arange(3)).dtype == np.float64
+    assert Tensor(np.arange(3, dtype=np.float16)).dtype == np.float64  # not a Tensor dtype: float64
+    assert Tensor(np.ones(2, np.float32), dtype=np.float64).dtype == np.float64  # dtype= wins
+    x = Tensor(np.ones((2, 2), np.float32), requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.dtype == np.float32
