@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd_core import ops
 from autograd_core.tensor import Tensor, float_dtype
+from autograd_core.tensor_elementwise import apply_elementwise
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
 from nn.module import Module, _all_module_classes, _module_record, build_module
 
@@ -265,7 +266,9 @@ class Activation(TensorModule):
 
     def forward(self, x: TensorLike) -> Tensor:
         """The activation, elementwise."""
-        return self._op(as_tensor(x, np.dtype(np.float64), repr(self)))
+        if type(x) is not Tensor:
+            x = as_tensor(x, np.dtype(np.float64), repr(self))
+        return apply_elementwise(self._op, (x,))  # what self._op(x) does for a Tensor, directly
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments."""
