@@ -24,6 +24,7 @@ the class, the node protocol and the helpers every op uses to build its result.
 from __future__ import annotations
 
 import numbers
+from sys import getrefcount
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -297,6 +298,10 @@ class Tensor:
         """``grad = gradient`` the first time, else ``grad = grad + gradient`` (a new array; a
         Tensor when ``backward(create_graph=True)`` made either of them a graph node).
 
+        A leaf's first gradient is a copy of `gradient`, unless `gradient` is an array of the
+        leaf's dtype that only the caller's variable refers to: then it becomes ``.grad`` as it
+        is (pass a copy if you go on using that array).
+
         Into a leaf under `leaf_lock`: threads running backward passes that share a leaf
         (a parameter) must not lose each other's additions."""
         if self.parents:
@@ -308,9 +313,18 @@ class Tensor:
                 # a graph gradient (create_graph): the sum is a node too, as in PyTorch
                 self.grad = gradient if grad is None else grad + gradient
             elif grad is None:
-                # A leaf's grad is what optimizers read and users edit in place: give it its
-                # own writable array in the leaf's dtype (the pass may share or broadcast views).
-                self.grad = np.array(gradient, dtype=self.data.dtype)
+                # A leaf's grad is what optimizers read and users edit in place, so it must be
+                # an array of its own, writable, in the leaf's dtype. The pass may share an
+                # array between nodes or send a broadcast view: those are copied. An array
+                # that nothing but the caller holds is kept as it is, as PyTorch keeps the
+                # buffer its backward made (copying a large weight's gradient cost a tenth of
+                # a training step: benchmarks/RESULTS.md).
+                if (type(gradient) is np.ndarray and gradient.base is None
+                        and gradient.dtype == self.data.dtype and gradient.flags.writeable
+                        and getrefcount(gradient) <= _HELD_BY_THE_CALLER_ONLY):
+                    self.grad = gradient
+                else:
+                    self.grad = np.array(gradient, dtype=self.data.dtype)
             else:
                 self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
 
@@ -501,6 +515,21 @@ class Tensor:
 
 
 # -- building results ------------------------------------------------------------------------
+
+def _references_seen_by_a_callee(array: np.ndarray) -> int:
+    return getrefcount(array)
+
+
+def _references_of_a_local_passed_on() -> int:
+    """How many references `sys.getrefcount` reports, inside a function, for an array that
+    only the calling function's variable holds (measured, since interpreters count
+    differently); `Tensor.accumulate_grad` keeps such an array without copying it."""
+    probe = np.empty(0)
+    return _references_seen_by_a_callee(probe)
+
+
+_HELD_BY_THE_CALLER_ONLY = _references_of_a_local_passed_on()
+
 
 def constant(data: Any) -> Tensor:
     """A leaf holding the array `data` (no copy, no checks) that does not require grad."""
