@@ -74,23 +74,28 @@ def leaf_lock(node: object) -> threading.Lock:
 
 # Passes running now (several threads may run one each) and whether the collector was on
 # before the first of them paused it: the last one to end switches it back on.
-_COLLECTOR_LOCK = threading.Lock()
-_collector = {"passes": 0, "was_enabled": False}
+_collector_lock = threading.Lock()
+_passes_running = 0
+_collector_was_enabled = False
 
 
 def _pause_collector() -> None:
-    with _COLLECTOR_LOCK:
-        if _collector["passes"] == 0:
-            _collector["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _collector["passes"] += 1
+    global _passes_running, _collector_was_enabled
+    _collector_lock.acquire()
+    if _passes_running == 0:
+        _collector_was_enabled = gc.isenabled()
+        gc.disable()
+    _passes_running += 1
+    _collector_lock.release()
 
 
 def _resume_collector() -> None:
-    with _COLLECTOR_LOCK:
-        _collector["passes"] -= 1
-        if _collector["passes"] == 0 and _collector["was_enabled"]:
-            gc.enable()
+    global _passes_running
+    _collector_lock.acquire()
+    _passes_running -= 1
+    if _passes_running == 0 and _collector_was_enabled:
+        gc.enable()
+    _collector_lock.release()
 
 
 # What `backpropagate` reports for every node it processes: the node, dL/d(node) for
