@@ -6,7 +6,9 @@ lr 0.01) for 4-16-16-3 on 150 samples, 64-64-10 on 64, 784-256-128-10 on 256 and
 784-1024-1024-10 on 512, ReLU everywhere and tanh and sigmoid at 64-64-10, in float32 and
 float64. The contenders:
 
-- chainrule: `nn.TensorMLP`, `nn.functional.cross_entropy`, `nn.SGD`;
+- chainrule: `nn.TensorMLP`, `nn.functional.cross_entropy`, `nn.SGD`, with its Numba kernels
+  loaded before the first case (untimed, as JAX's compilation), so that every case runs in the
+  steady state of a process that has loaded them;
 - PyTorch CPU: `torch.nn.Sequential` of Linear and the activation, `F.cross_entropy`,
   `torch.optim.SGD`, with ``torch.set_num_threads`` set to chainrule's thread count (Numba's,
   ``numba.get_num_threads()``); numpy's BLAS uses its own threads (all cores, unless
@@ -102,6 +104,7 @@ from autograd_core import Tensor, Value, topological_order  # noqa: E402
 from nn import MLP, SGD, TensorMLP  # noqa: E402
 from nn import functional as F  # noqa: E402
 from nn.layers import Linear  # noqa: E402
+from autograd_core.kernels.warmup import warm_up  # noqa: E402
 from bench_scalar import micrograd_copy  # noqa: E402
 from bench_tensor import chainrule_step, torch_step, weights_of  # noqa: E402
 from bench_tensor import time_in_blocks as blocks_timer  # noqa: E402
@@ -381,6 +384,11 @@ def tensor_table(rows: list[dict[str, Any]], use_jax: bool) -> str:
 
 def run_tensor(settings: dict[str, Any], use_jax: bool) -> list[dict[str, Any]]:
     torch.set_num_threads(numba.get_num_threads())
+    # Steady state, as for JAX's compiled step: chainrule's Numba kernels are loaded first,
+    # as in any process that has run a large array, so small arrays take the kernels that
+    # win there (autograd_core.kernels.dispatch.SERIAL_FROM_ONCE_LOADED).
+    loaded_in = warm_up(("float64", "float32"))
+    print(f"   chainrule's Numba kernels loaded first ({loaded_in:.2f} s, not timed)")
     print(f"\n== tensor SGD step (forward, cross-entropy on the logits, backward, SGD lr={LEARNING_RATE}): "
           f"median seconds per step, ratios = chainrule / competitor (lower is better) ==")
     print(f"   {settings['warmup']} warm-up steps, then {settings['blocks']} alternating blocks; timed "

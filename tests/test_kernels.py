@@ -570,6 +570,22 @@ def test_a_family_timed_at_first_use_keeps_its_verdict(monkeypatch):
         assert dispatch.route("tanh_forward", 10**6) == "serial"
 
 
+def test_once_numba_is_loaded_small_arrays_use_the_kernels_that_win_there(monkeypatch):
+    monkeypatch.setattr(dispatch, "kernels_available", lambda: False)
+    monkeypatch.setattr(dispatch, "_compiled", None)
+    with K.kernel_mode("auto"):
+        # Not loaded: below 4096 elements nothing loads Numba.
+        assert dispatch.route("cross_entropy", 450) == "numpy"
+        monkeypatch.setattr(dispatch, "_compiled", object())  # loaded (by anything)
+        assert dispatch.route("cross_entropy", 450) == "serial"
+        assert dispatch.route("cross_entropy", 63) == "numpy"  # below the measured crossover
+        assert dispatch.route("relu_backward", 511) == "numpy"
+        assert dispatch.route("relu_backward", 512) == "serial"
+        assert dispatch.route("relu_forward", 450) == "numpy"  # numpy wins there: not listed
+        monkeypatch.setitem(dispatch.THRESHOLDS, "cross_entropy", (None, None))
+        assert dispatch.route("cross_entropy", 10**6) == "numpy"  # a family turned off stays off
+
+
 def test_settle_by_timing_keeps_the_faster_call(monkeypatch):
     monkeypatch.setitem(dispatch.TIMED_AT_FIRST_USE, "tanh_forward", None)
     calls = {"numpy": 0, "kernel": 0}

@@ -6,10 +6,12 @@ measurements behind each number are in benchmarks/RESULTS.md ("Kernel dispatch t
 Why the numbers are what they are:
 
 - Serial kernels vs numpy: the references make several passes and allocate temporaries, so a
-  fused kernel wins from a few hundred to a few thousand elements. We still never go below
-  4096: under that a call gains a few microseconds, which does not repay importing Numba and
-  loading the cached kernels (let alone compiling them on a machine without a cache) in the
-  small examples this library is mostly used for.
+  fused kernel wins from a few hundred to a few thousand elements. Until Numba is loaded we
+  never go below 4096: under that a call gains a few microseconds, which does not repay
+  importing Numba and loading the cached kernels (let alone compiling them on a machine
+  without a cache) in the small examples this library is mostly used for. Once something has
+  loaded them (a large array, `warmup.warm_up`, `make demo`), that cost is paid, and a family
+  whose kernel wins below 4096 runs it from its measured crossover (`SERIAL_FROM_ONCE_LOADED`).
 - tanh forward: depends on the processor, so it is timed at first use (`settle_by_timing`).
   numpy's tanh is a vectorized routine where the processor has AVX-512, as fast as our kernel
   or faster; elsewhere (AVX2) it is a scalar loop that the kernel beats several times over.
@@ -52,6 +54,20 @@ THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
 # the thresholds send to a kernel times numpy against it on that call's own array and keeps the
 # faster for the rest of the process: family -> "numpy" or "kernel", None until then.
 TIMED_AT_FIRST_USE: dict[str, str | None] = {"tanh_forward": None}
+
+# Where the serial kernel beats numpy once Numba is loaded, for the families whose crossover
+# is below their threshold above (python benchmarks/bench_kernels.py --thresholds --serial-only;
+# benchmarks/RESULTS.md). A family set to never (None) above stays never.
+SERIAL_FROM_ONCE_LOADED: dict[str, int] = {
+    "relu_backward": 512,
+    "sigmoid_forward": 64,
+    "leaky_relu_forward": 2048,
+    "leaky_relu_backward": 1024,
+    "elu_forward": 64,
+    "elu_backward": 64,
+    "cross_entropy": 64,
+    "cross_entropy_backward": 64,
+}
 
 # A kernel family not listed above (a new activation's kernel) starts at the floor every
 # measured family shares: serial from 4096 elements, never parallel.
@@ -133,6 +149,8 @@ def route(family: str, size: int) -> str:
     mode = get_kernel_mode()
     if mode == "auto":
         serial_from, parallel_from = THRESHOLDS.get(family, DEFAULT_THRESHOLDS)
+        if _compiled is not None and serial_from is not None:  # loading is paid for: see the notes
+            serial_from = min(serial_from, SERIAL_FROM_ONCE_LOADED.get(family, serial_from))
         if serial_from is None or size < serial_from:
             if parallel_from is None or size < parallel_from:
                 return "numpy"  # small arrays never load Numba
