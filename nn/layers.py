@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from autograd_core import ops
-from autograd_core.tensor import Tensor, float_dtype
+from autograd_core.tensor import Tensor, constant, float_dtype, is_recorded, record
 from autograd_core.tensor_elementwise import apply_elementwise
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
 from nn.module import Module, _all_module_classes, _module_record, build_module
@@ -98,12 +98,21 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
 
 
 def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
-    """`linear` after its checks (Linear.forward makes the same ones with its own message)."""
+    """`linear` after its checks (Linear.forward makes the same ones with its own message).
+
+    Recorded as `Tensor.from_op(out, parents, "linear", vjp=...)` would record it, without
+    from_op's checks of its arguments, which the callers have made (every layer of a network
+    runs this)."""
     out = x.data @ weight.data.T
     if bias is None:
-        return Tensor.from_op(out, (x, weight), "linear", vjp=_linear_vector_jacobian_product)
-    out += bias.data  # `out` is a fresh array, so adding in place is safe
-    return Tensor.from_op(out, (x, weight, bias), "linear", vjp=_linear_vector_jacobian_product)
+        parents: tuple[Tensor, ...] = (x, weight)
+    else:
+        parents = (x, weight, bias)
+        out += bias.data  # `out` is a fresh array, so adding in place is safe
+    if not is_recorded(*parents):
+        return constant(out)
+    return record(out, parents, "linear", _linear_vector_jacobian_product,
+                  tuple([parent.data for parent in parents]))
 
 
 ops.register_tensor_formula("linear", "G·W", "Gᵀ·x", "sum(G) over the rows")
