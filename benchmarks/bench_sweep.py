@@ -388,12 +388,11 @@ def run_tensor(settings: dict[str, Any], use_jax: bool) -> list[dict[str, Any]]:
     # as in any process that has run a large array, so small arrays take the kernels that
     # win there (autograd_core.kernels.dispatch.SERIAL_FROM_ONCE_LOADED).
     loaded_in = warm_up(("float64", "float32"))
-    print(f"   chainrule's Numba kernels loaded first ({loaded_in:.2f} s, not timed)")
     print(f"\n== tensor SGD step (forward, cross-entropy on the logits, backward, SGD lr={LEARNING_RATE}): "
           f"median seconds per step, ratios = chainrule / competitor (lower is better) ==")
     print(f"   {settings['warmup']} warm-up steps, then {settings['blocks']} alternating blocks; timed "
           f"steps per contender shown under 'steps' (about {settings['seconds']:g} s each, at most "
-          f"{settings['steps']})\n")
+          f"{settings['steps']}); chainrule's Numba kernels loaded first ({loaded_in:.2f} s, not timed)\n")
     print(TENSOR_HEADER)
     print("-" * len(TENSOR_HEADER), flush=True)
     rows = []
