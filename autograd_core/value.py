@@ -14,8 +14,8 @@ instead, so the gradients are Values of the graph and can be differentiated agai
 from __future__ import annotations
 
 import functools
-import threading
 import numbers
+import threading
 from typing import Any, Callable, Iterable, Sequence, Union
 
 from autograd_core import ops
@@ -65,6 +65,8 @@ class Value:
     (the nodes it was computed from). Every op of `autograd_core.ops` works on Values:
     ``+ - * / **``, ``exp``, ``log``, ``tanh``, ``sigmoid``, ``relu``, ``leaky_relu``, ``elu``,
     ``abs``, and `maximum`; `autograd_core.trace_backward` prints the backward pass step by step.
+    Inside ``with no_grad():`` every op gives a leaf holding its result (no graph), as PyTorch's
+    ops give tensors that do not require grad.
 
     Internals: a node keeps its one or two parents, their local derivatives d(self)/d(parent)
     and its op's declaration in slots of its own rather than in tuples, so that each node is
@@ -185,8 +187,9 @@ class Value:
         """out = a + b.   dL/da = dL/dout * 1,   dL/db = dL/dout * 1."""
         if not isinstance(other, Value):  # the type test inlined: this runs for every + and * of a network
             other = as_value(other)
-        # `_new_node` inlined for the two ops every neuron runs (a fifth of a forward pass);
-        # the forward is the declared one (operator.add), the derivatives its declared numbers.
+        # `_new_node` inlined for the two ops that make nearly every node of a network (a call
+        # saved per node); the forward is the declared one (operator.add), the derivatives its
+        # declared numbers.
         if _no_grad_blocks_open[0] and not GRAD_MODE.enabled:
             return _unrecorded(self.data + other.data)
         out = _allocate(Value)
