@@ -385,3 +385,56 @@ def test_threads_running_value_backward_on_a_shared_leaf_lose_no_gradient():
             (w * 2.0 + w.tanh()).backward()
     _run_in_threads(work)
     assert math.isclose(w.grad, 8000 * (2.0 + 1.0 - math.tanh(1.5) ** 2), rel_tol=1e-12)
+
+
+# -- the collector is paused while a pass runs, and restored after -----------------------------
+
+def _collector_states_seen_by_a_pass(root: Any, seed: Any, inner: Any = None) -> list[bool]:
+    seen: list[bool] = []
+
+    def on_step(node: Any, upstream: Any, sent: Any) -> None:
+        seen.append(gc.isenabled())
+        if inner is not None and len(seen) == 1:
+            inner()
+            seen.append(gc.isenabled())
+    backpropagate(root, seed, accumulate=False, on_step=on_step)
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["value", "tensor"])
+def test_a_backward_pass_pauses_the_collector_and_restores_it(kind):
+    x = Value(0.5) if kind == "value" else Tensor(np.ones(3), requires_grad=True)
+    root = (x * 2.0 + 1.0).tanh() if kind == "value" else (x * 2.0 + 1.0).tanh().sum()
+    seed = 1.0 if kind == "value" else np.array(1.0)
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable()
+        assert set(_collector_states_seen_by_a_pass(root, seed)) == {False}
+        assert gc.isenabled()
+        gc.disable()  # a caller who turned it off keeps it off
+        assert set(_collector_states_seen_by_a_pass(root, seed)) == {False}
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+
+
+def test_the_collector_comes_back_after_a_failing_pass_and_after_nested_passes():
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        x = Value(2.0)
+        root = x * x + x
+
+        def fail(node: Any, upstream: Any, sent: Any) -> None:
+            raise RuntimeError("a callback failed")
+        with pytest.raises(RuntimeError, match="a callback failed"):
+            backpropagate(root, 1.0, on_step=fail)
+        assert gc.isenabled()
+        # A pass started inside another (a callback running backward) leaves it paused until
+        # the outer pass ends.
+        inner_root = x * 3.0
+        seen = _collector_states_seen_by_a_pass(root, 1.0, inner=lambda: inner_root.backward())
+        assert set(seen) == {False} and gc.isenabled()
+        assert x.grad == 3.0  # the inner pass's gradient; the outer one accumulated nothing
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
