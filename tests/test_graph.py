@@ -438,3 +438,35 @@ def test_the_collector_comes_back_after_a_failing_pass_and_after_nested_passes()
         assert x.grad == 3.0  # the inner pass's gradient; the outer one accumulated nothing
     finally:
         (gc.enable if was_enabled else gc.disable)()
+
+
+def test_two_threads_passes_switch_the_collector_back_on_only_when_both_have_ended():
+    import threading
+    was_enabled = gc.isenabled()
+    gc.enable()
+    b_inside, a_done, seen = threading.Event(), threading.Event(), {}
+    try:
+        def pass_b() -> None:
+            def on_step(node: Any, upstream: Any, sent: Any) -> None:
+                if not b_inside.is_set():
+                    b_inside.set()
+                    a_done.wait(5)
+                    seen["after a ended, inside b"] = gc.isenabled()
+            x = Value(1.0)
+            backpropagate(x * 2.0, 1.0, accumulate=False, on_step=on_step)
+
+        thread = threading.Thread(target=pass_b)
+        y = Value(1.0)
+
+        def start_b_then_go_on(node: Any, upstream: Any, sent: Any) -> None:
+            if not thread.is_alive() and not b_inside.is_set():
+                thread.start()
+                b_inside.wait(5)
+        backpropagate(y * 3.0, 1.0, accumulate=False, on_step=start_b_then_go_on)
+        a_done.set()
+        thread.join(5)
+        assert seen == {"after a ended, inside b": False}  # b's pass still running: paused
+        assert gc.isenabled()  # both ended: back on
+    finally:
+        a_done.set()
+        (gc.enable if was_enabled else gc.disable)()
