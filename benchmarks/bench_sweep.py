@@ -431,11 +431,11 @@ class ScalarShape:
             # About 640 nodes a point: enough points for max_nodes, and no more (they are
             # objects the collector walks while the graphs are timed).
             self.points = np.random.default_rng(1).normal(size=(max_nodes // 500 + 2, 2)).tolist()
-            one, two = (len(topological_order(self.build_ours(n)[1])) for n in (1, 2))
+            one, two = (len(topological_order(self.build(n, ours=True)[1])) for n in (1, 2))
             self.per_unit, self.base = two - one, one - (two - one)  # nodes per point, parameters
             self.preexisting = len(self.model.parameters())  # leaves that exist before a pass
         else:
-            one = len(topological_order(self.build_ours(1)[1]))
+            one = len(topological_order(self.build(1, ours=True)[1]))
             self.per_unit, self.base = one - 1, 1  # nodes per link, the leaf
             self.preexisting = 0
 
@@ -446,27 +446,17 @@ class ScalarShape:
         return (f"MLP(2, {MLP_SIZES}) on {units} points" if self.name == "mlp"
                 else f"chain of {units} x (y * {CHAIN_FACTOR} + {CHAIN_OFFSET})")
 
-    def build_ours(self, units: int) -> tuple[Any, Value]:
+    def build(self, units: int, ours: bool) -> tuple[Any, Any]:
+        """(the model or the chain's leaf, the root) of one engine's graph of `units` points
+        or links; micrograd's MLP takes its inputs as its own Values, as micrograd's demo does."""
         if self.name == "mlp":
+            model = self.model if ours else self.twin
             root = None
             for x in self.points[:units]:
-                out = self.model(x)
+                out = model(x if ours else list(map(MicrogradValue, x)))
                 root = out if root is None else root + out
-            return self.model, root
-        leaf = Value(0.5)
-        y = leaf
-        for _ in range(units):
-            y = y * CHAIN_FACTOR + CHAIN_OFFSET
-        return leaf, y
-
-    def build_theirs(self, units: int) -> tuple[Any, MicrogradValue]:
-        if self.name == "mlp":
-            root = None
-            for x in self.points[:units]:
-                out = self.twin(list(map(MicrogradValue, x)))
-                root = out if root is None else root + out
-            return self.twin, root
-        leaf = MicrogradValue(0.5)
+            return model, root
+        leaf = Value(0.5) if ours else MicrogradValue(0.5)
         y = leaf
         for _ in range(units):
             y = y * CHAIN_FACTOR + CHAIN_OFFSET
@@ -491,13 +481,12 @@ def _rel(a: float, b: float) -> float:
 def time_scalar_rep(shape: ScalarShape, units: int, ours: bool, collector_on: bool) -> tuple[float, float, float]:
     """(seconds for forward + backward, root's value, gradient) of one repetition."""
     shape.reset()
-    build = shape.build_ours if ours else shape.build_theirs
     gc.collect()
     if not collector_on:
         gc.disable()
     try:
         start = time.perf_counter()
-        handle, root = build(units)
+        handle, root = shape.build(units, ours)
         root.backward()
         elapsed = time.perf_counter() - start
     finally:
@@ -512,14 +501,13 @@ def measure_bytes(shape: ScalarShape, units: int, ours: bool, new_nodes: int) ->
     pass made; collector off during the pass, so no collection moves the numbers. The backward
     is not traced (see the docstring: micrograd's recursion would make tracing quadratic)."""
     shape.reset()
-    build = shape.build_ours if ours else shape.build_theirs
     gc.collect()
     gc.disable()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        handle, root = build(units)
+        handle, root = shape.build(units, ours)
         graph, peak = (traced - base for traced in tracemalloc.get_traced_memory())
         del handle, root
     finally:
@@ -554,9 +542,9 @@ def run_scalar(settings: dict[str, Any]) -> list[dict[str, Any]]:
             gc.freeze()  # the modules, the models and the points are not the graphs' garbage (see the docstring)
             for target in sizes:
                 units = shape.units_for(target)
-                _, root = shape.build_ours(units)
+                _, root = shape.build(units, ours=True)
                 nodes = len(topological_order(root))
-                _, their_root = shape.build_theirs(units)
+                _, their_root = shape.build(units, ours=False)
                 their_nodes = count_micrograd_nodes(their_root)
                 del root, their_root
                 memory = {"chainrule": measure_bytes(shape, units, True, nodes - shape.preexisting),
