@@ -106,7 +106,7 @@ from nn import functional as F  # noqa: E402
 from nn.layers import Linear  # noqa: E402
 from autograd_core.kernels.warmup import warm_up  # noqa: E402
 from bench_scalar import micrograd_copy  # noqa: E402
-from bench_tensor import chainrule_step, torch_step, weights_of  # noqa: E402
+from bench_tensor import chainrule_step, numpy_step, torch_step, weights_of  # noqa: E402
 from bench_tensor import time_in_blocks as blocks_timer  # noqa: E402
 
 try:
@@ -221,51 +221,6 @@ def make_data(sizes: list[int], samples: int, dtype: Any, seed: int = 0) -> tupl
     """Standard-normal features of `dtype` and uniformly drawn class labels (int64)."""
     rng = np.random.default_rng(seed)
     return rng.normal(size=(samples, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], size=samples)
-
-
-def _numpy_activation(activation: str) -> tuple[Callable[[np.ndarray], np.ndarray],
-                                                 Callable[[np.ndarray, np.ndarray], np.ndarray]]:
-    """(forward, derivative from (pre-activation z, activation a))."""
-    if activation == "relu":
-        return (lambda z: np.maximum(z, 0.0)), (lambda z, a: z > 0.0)
-    if activation == "tanh":
-        return np.tanh, (lambda z, a: 1.0 - a * a)
-    if activation == "sigmoid":
-        return (lambda z: 1.0 / (1.0 + np.exp(-z))), (lambda z, a: a * (1.0 - a))
-    raise ValueError(f"no numpy activation {activation!r}")
-
-
-def numpy_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray,
-               activation: str) -> Step:
-    """A hand-written MLP: forward, softmax cross-entropy, backward by hand, in-place SGD
-    (bench_tensor.py's, with the activation and the dtype as parameters)."""
-    params = [(w.copy(), b.copy()) for w, b in weights]
-    rows = np.arange(len(X))
-    forward, derivative = _numpy_activation(activation)
-    scale = X.dtype.type(1.0 / len(X))
-
-    def step() -> float:
-        activations, pre = [X], []
-        for i, (w, b) in enumerate(params):
-            z = activations[-1] @ w.T + b
-            pre.append(z)
-            activations.append(z if i == len(params) - 1 else forward(z))
-        logits = activations[-1]
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -log_probs[rows, y].mean()
-        grad = np.exp(log_probs)
-        grad[rows, y] -= 1.0
-        grad *= scale
-        for i in range(len(params) - 1, -1, -1):
-            w, b = params[i]
-            grad_w, grad_b = grad.T @ activations[i], grad.sum(axis=0)
-            if i > 0:
-                grad = (grad @ w) * derivative(pre[i - 1], activations[i])
-            w -= LEARNING_RATE * grad_w
-            b -= LEARNING_RATE * grad_b
-        return float(loss)
-    return step
 
 
 def jax_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray,

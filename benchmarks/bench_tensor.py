@@ -98,29 +98,45 @@ def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: n
     return step
 
 
-def numpy_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray) -> Step:
-    """A hand-written MLP: forward, softmax cross-entropy, manual backward, in-place SGD."""
+def _numpy_activation(activation: str) -> tuple[Callable[[np.ndarray], np.ndarray],
+                                                 Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+    """(forward, derivative from (pre-activation z, activation a))."""
+    if activation == "relu":
+        return (lambda z: np.maximum(z, 0.0)), (lambda z, a: z > 0.0)
+    if activation == "tanh":
+        return np.tanh, (lambda z, a: 1.0 - a * a)
+    if activation == "sigmoid":
+        return (lambda z: 1.0 / (1.0 + np.exp(-z))), (lambda z, a: a * (1.0 - a))
+    raise ValueError(f"no numpy activation {activation!r}")
+
+
+def numpy_step(weights: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray,
+               activation: str = "relu") -> Step:
+    """A hand-written MLP: forward, softmax cross-entropy, backward by hand, in-place SGD, in
+    X's dtype."""
     params = [(w.copy(), b.copy()) for w, b in weights]
     rows = np.arange(len(X))
+    forward, derivative = _numpy_activation(activation)
+    scale = X.dtype.type(1.0 / len(X))
 
     def step() -> float:
         activations, pre = [X], []
         for i, (w, b) in enumerate(params):
             z = activations[-1] @ w.T + b
             pre.append(z)
-            activations.append(z if i == len(params) - 1 else np.maximum(z, 0.0))
+            activations.append(z if i == len(params) - 1 else forward(z))
         logits = activations[-1]
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         loss = -log_probs[rows, y].mean()
         grad = np.exp(log_probs)
         grad[rows, y] -= 1.0
-        grad /= len(X)
+        grad *= scale
         for i in range(len(params) - 1, -1, -1):
             w, b = params[i]
             grad_w, grad_b = grad.T @ activations[i], grad.sum(axis=0)
             if i > 0:
-                grad = (grad @ w) * (pre[i - 1] > 0.0)
+                grad = (grad @ w) * derivative(pre[i - 1], activations[i])
             w -= LEARNING_RATE * grad_w
             b -= LEARNING_RATE * grad_b
         return float(loss)
