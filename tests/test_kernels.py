@@ -326,6 +326,30 @@ def test_cross_entropy_kernels_match_reference(dtype, data):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("classes", [1, 3, 127, 128, 129, 300])
+def test_row_kernels_on_short_and_long_rows(dtype, classes):
+    """The kernels' row maximum takes one path below `SHORT_ROW` classes and another from
+    it (four running maxima, then a remainder): every position of the maximum must give
+    PyTorch's softmax and cross-entropy on both sides of that length."""
+    from autograd_core.kernels.compiled import SHORT_ROW
+    assert SHORT_ROW == 128  # the lengths above straddle it
+    rows = np.random.default_rng(classes).normal(size=(classes, classes)).astype(dtype)
+    # Row r has its maximum at column r, so large that exp overflows unless shifted by it.
+    rows[np.arange(classes), np.arange(classes)] = 800.0
+    labels = (np.arange(classes) * 7) % classes
+    torch_rows = torch.tensor(rows.astype(np.float64))
+    expected_softmax = F.softmax(torch_rows, dim=1).numpy().astype(dtype)
+    expected_loss = F.cross_entropy(torch_rows, torch.tensor(labels)).item()
+    for mode in KERNEL_MODES:
+        with K.kernel_mode(mode):
+            softmax = K.softmax(rows, 1)
+            loss, probs = K.softmax_cross_entropy(rows, labels)
+        assert_close(softmax, expected_softmax, dtype)
+        assert_close(probs, expected_softmax, dtype)
+        assert math.isclose(loss, expected_loss, rel_tol=RTOL[dtype] * 10, abs_tol=RTOL[dtype] * 50)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @given(pair=broadcast_pair(), data=st.data())
 def test_unbroadcast_kernels_match_reference(dtype, pair, data):
     grad_shape, shape = pair

@@ -53,6 +53,10 @@ def prange_only() -> dict[str, bool]:
 # small enough that the per-column accumulators stay in L1.
 COLUMN_BLOCK = 512
 
+# Rows shorter than this take `_max`'s plain loop (the crossover measured on softmax
+# cross-entropy rows: benchmarks/RESULTS.md, "Issue 13, third round").
+SHORT_ROW = 128
+
 
 # ---------------------------------------------------------------- bit casts for 2**k
 
@@ -235,12 +239,19 @@ def _dot(a, b):
     return total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _max(a):
-    """Maximum of a non-empty 1-D array; four running maxima hide the compare latency.
+    """Maximum of a non-empty 1-D array; on long rows four running maxima hide the compare
+    latency, on short ones (the few classes of a small classifier) one plain pass is faster.
+    Inlined into its callers: called per row, a call of its own cost more than the row.
 
     A NaN may be skipped here, but then exp(NaN - max) still turns the whole row into NaN."""
     n = a.size
+    if n < SHORT_ROW:
+        m = a[0]
+        for i in range(1, n):
+            m = a[i] if a[i] > m else m
+        return m
     m0 = m1 = m2 = m3 = a[0]
     i = 0
     while i + 4 <= n:
@@ -514,19 +525,25 @@ def softmax_backward_parallel(out: np.ndarray, grad: np.ndarray, grad_x: np.ndar
 
 # ---------------------------------------------------------------- softmax cross-entropy
 
-@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
-def _cross_entropy_row(logits, probs, labels, targets, row, use_labels):
-    """Write softmax(logits[row]) into probs[row]; return -sum_c t_c log p_c for that row."""
-    x = logits[row]
-    p = probs[row]
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT, inline="always")
+def _softmax_into(x, p):
+    """Write softmax(x) into p; return (m, log s) with m = max(x) and s = sum(exp(x - m)),
+    so that log softmax(x)_j = x_j - m - log s."""
     m = _max(x)
     for j in range(x.size):
         p[j] = fast_exp(x[j] - m)
     total = _sum(p)
-    log_total = math.log(total)
     inverse = x.dtype.type(1) / total
     for j in range(x.size):
         p[j] *= inverse
+    return m, math.log(total)
+
+
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT, inline="always")
+def _cross_entropy_row(logits, probs, labels, targets, row, use_labels):
+    """Write softmax(logits[row]) into probs[row]; return -sum_c t_c log p_c for that row."""
+    x = logits[row]
+    m, log_total = _softmax_into(x, probs[row])
     if use_labels:
         return -((x[labels[row]] - m) - log_total)
     t = targets[row]
@@ -536,7 +553,7 @@ def _cross_entropy_row(logits, probs, labels, targets, row, use_labels):
     return loss
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT)
 def cross_entropy_serial(logits: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
                          probs: np.ndarray) -> float:
     """Serial driver: fills probs, returns the mean loss (accumulated in float64)."""
@@ -546,7 +563,7 @@ def cross_entropy_serial(logits: np.ndarray, labels: np.ndarray, targets: np.nda
     return loss / logits.shape[0]
 
 
-@njit(cache=True, error_model="numpy", parallel=prange_only())
+@njit(cache=True, error_model="numpy", fastmath=CONTRACT, parallel=prange_only())
 def cross_entropy_parallel(logits: np.ndarray, labels: np.ndarray, targets: np.ndarray, use_labels: bool,
                            probs: np.ndarray) -> float:
     """Parallel driver: rows are independent; prange reduces the loss sum."""
