@@ -83,7 +83,7 @@ class Op:
       for a binary op, written with operators and this module's generic functions so that it
       works on floats, arrays, Values and Tensors alike.
     - ``formula``: that derivative as text, one template per input.
-    - ``kernel``: the name of a Numba activation kernel (`autograd_core.kernels`) used for
+    - ``kernel``: the name of a Numba activation kernel (one of `ACTIVATION_KERNELS`) used for
       large arrays in place of ``array`` and of the derivative on arrays.
     - ``parameters``: names and defaults of numeric parameters (leaky_relu's slope), passed
       to ``scalar``, ``array`` and ``derivative`` as keyword arguments; ``op.bind(...)``
@@ -189,6 +189,10 @@ class Op:
 
 
 _BOUND: dict[int, dict[tuple, Op]] = {}
+
+# The Numba activation kernels of `autograd_core.kernels.compiled`, by the names a declaration's
+# `kernel=` gives (there, each name's position is the code its compiled loops branch on).
+ACTIVATION_KERNELS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 
 # autograd_core.kernels, once loaded: it imports this module (its references are the
 # declarations), so it is imported on first use rather than at the top.
@@ -497,6 +501,9 @@ def define_op(name: str, forward: Callable[..., Any], derivative: Callable[..., 
         if not callable(function):
             raise TypeError(f"define_op({name!r}): {role} must be callable, got "
                             f"{type(function).__name__}")
+    if kernel is not None and kernel not in ACTIVATION_KERNELS:
+        raise ValueError(f"define_op({name!r}): no Numba kernel named {kernel!r}; the kernels "
+                         f"are {ACTIVATION_KERNELS} (or None: numpy runs the declared forward)")
     arity = _arity(name, forward, parameters or {})
     if callable(derivative) and _arity(name, derivative, parameters or {}) != arity + 1:
         raise TypeError(f"define_op({name!r}): derivative must take the {arity} input(s) and "
@@ -800,7 +807,7 @@ def register_tensor_formula(name: str, *formulas: str) -> None:
     TENSOR_FORMULAS[name] = formulas
 
 
-__all__ = ["Op", "OPS", "define_op", "ACTIVATIONS", "TENSOR_FORMULAS", "register_tensor_formula",
+__all__ = ["Op", "OPS", "define_op", "ACTIVATIONS", "ACTIVATION_KERNELS", "TENSOR_FORMULAS", "register_tensor_formula",
            "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "absolute", "maximum",
            "select", "gate", "over", "indicator", "data_of", "times", "ZERO", "Zero", "Gate",
            "Over", "Divide"]

@@ -295,6 +295,11 @@ def test_other_declaration_errors():
                   formula="1")
     with pytest.raises(TypeError, match="non-empty str"):
         define_op("", forward=lambda x: x, derivative=lambda x, out: 1.0, formula="1")
+    with pytest.raises(ValueError, match=r"no Numba kernel named 'softplus'; the kernels are "
+                       r"\('relu', 'tanh', 'sigmoid', 'leaky_relu', 'elu'\)"):
+        define_op("unknown_kernel_test_define_op", forward=lambda x: x,
+                  derivative=lambda x, out: 1.0, formula="1", kernel="softplus")
+    assert "unknown_kernel_test_define_op" not in ops.OPS
     with pytest.raises(TypeError, match="takes 1 argument"):
         SOFTPLUS(1.0, 2.0)
     with pytest.raises(TypeError, match="expected a float"):

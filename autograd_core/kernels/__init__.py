@@ -90,9 +90,10 @@ def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
         return np.asarray(op.array(x))
 
     def with_kernel() -> np.ndarray:
-        driver = getattr(compiled_kernels(), f"activation_forward_{path}")
+        compiled = compiled_kernels()
+        driver = getattr(compiled, f"activation_forward_{path}")
         out = np.empty(x.shape, x.dtype)
-        driver(op.kernel, _contiguous(x).reshape(-1), out.reshape(-1),
+        driver(compiled.ACTIVATION_CODES[op.kernel], _contiguous(x).reshape(-1), out.reshape(-1),
                _kernel_parameter(op, x.dtype), *_threads(path))
         return out
 
@@ -109,9 +110,10 @@ def run_activation_backward(op: "ops.Op", x: np.ndarray, out: np.ndarray,
     path = route(f"{op.kernel}_backward", x.size)
     if path == "numpy":  # times: a mask (relu's) selects rather than multiplies
         return np.asarray(ops.times(grad, op.derivative(x, out)))
-    driver = getattr(compiled_kernels(), f"activation_backward_{path}")
+    compiled = compiled_kernels()
+    driver = getattr(compiled, f"activation_backward_{path}")
     grad_x = np.empty(x.shape, x.dtype)
-    driver(op.kernel, _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
+    driver(compiled.ACTIVATION_CODES[op.kernel], _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
            _contiguous(grad).reshape(-1), grad_x.reshape(-1), _kernel_parameter(op, x.dtype),
            *_threads(path))
     return grad_x

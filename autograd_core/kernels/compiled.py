@@ -25,6 +25,8 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
+from autograd_core import ops
+
 # FMA contraction only: it never changes results by more than the rounding it removes, and
 # unlike `reassoc` it keeps Cody-Waite range reduction and the rounding trick exact.
 CONTRACT = {"contract"}
@@ -33,9 +35,8 @@ REDUCE = {"contract", "reassoc"}
 # Every kernel uses error_model="numpy": Python's error model puts a zero-division check
 # (and a possible exception) on every float division, which stops the loop vectorizing.
 
-# The activation kernels are chosen by name, the `kernel=` of the op's declaration in
-# `autograd_core.ops`: a string compared once per call, so there are no numeric codes to keep
-# in step with another file, and a name with no kernel here raises instead of computing another.
+# The activation kernels are named by the `kernel=` of the op's declaration in
+# `autograd_core.ops`; the drivers take the name's position in `ACTIVATION_KERNELS` (see there).
 
 # The parallel drivers' only parallel construct is their prange loop. Numba would otherwise
 # also turn array expressions such as `total[:] = 0` into parallel loops, each one more
@@ -270,16 +271,25 @@ def _max(a):
 
 # ---------------------------------------------------------------- activations
 
+# The drivers take an activation's position in `ops.ACTIVATION_KERNELS` (the names an op's
+# `kernel=` may give), not its name: a str argument costs every call of a compiled function
+# about 1 us in Numba's dispatcher, more than relu's whole loop on a small layer. The codes are
+# derived from those names, so nothing keeps numbers in step by hand; callers look a declared
+# name up in `ACTIVATION_CODES`.
+ACTIVATION_CODES = {name: code for code, name in enumerate(ops.ACTIVATION_KERNELS)}
+RELU, TANH, SIGMOID, LEAKY_RELU, ELU = (ACTIVATION_CODES[name] for name in
+                                        ("relu", "tanh", "sigmoid", "leaky_relu", "elu"))
+
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
 def _activation_forward_block(kernel, x, out, param):
     """out = f(x) elementwise on 1-D arrays; one loop per activation so each vectorizes."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
-    if kernel == "relu":
+    if kernel == RELU:
         for i in range(x.size):
             # `not (v <= 0)` keeps NaN as NaN, like np.maximum.
             out[i] = x[i] if not x[i] <= zero else zero
-    elif kernel == "tanh":
+    elif kernel == TANH:
         two = one + one
         for i in range(x.size):
             # tanh|v| = -t / (t + 2) with t = expm1(-2|v|): no cancellation near 0, no overflow.
@@ -287,15 +297,15 @@ def _activation_forward_block(kernel, x, out, param):
             t = expm1_from_exp(minus_two_abs, fast_exp(minus_two_abs))
             magnitude = -t / (t + two)
             out[i] = magnitude if x[i] >= zero else -magnitude
-    elif kernel == "sigmoid":
+    elif kernel == SIGMOID:
         for i in range(x.size):
             e = fast_exp(-abs(x[i]))
             r = one / (one + e)
             out[i] = r if x[i] >= zero else e * r
-    elif kernel == "leaky_relu":
+    elif kernel == LEAKY_RELU:
         for i in range(x.size):
             out[i] = x[i] if x[i] > zero else x[i] * param
-    elif kernel == "elu":
+    elif kernel == ELU:
         for i in range(x.size):
             # Only the non-positive part is exponentiated (exp of a large x would overflow);
             # `zero if x >= 0 else x` rather than min() so that NaN stays NaN.
@@ -303,7 +313,7 @@ def _activation_forward_block(kernel, x, out, param):
             negative_branch = param * expm1_from_exp(negative_part, fast_exp(negative_part))
             out[i] = x[i] if x[i] > zero else negative_branch
     else:
-        raise ValueError("no activation kernel of that name")
+        raise ValueError("no activation kernel of that code")
 
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
@@ -316,25 +326,25 @@ def _activation_backward_block(kernel, x, out, grad, grad_x, param):
     even where grad is inf or NaN (0 * inf would be NaN)."""
     zero = x.dtype.type(0)
     one = x.dtype.type(1)
-    if kernel == "relu":
+    if kernel == RELU:
         for i in range(x.size):
             grad_x[i] = zero if x[i] <= zero else grad[i]
-    elif kernel == "tanh":
+    elif kernel == TANH:
         for i in range(x.size):
             grad_x[i] = grad[i] * (one - out[i] * out[i])
-    elif kernel == "sigmoid":
+    elif kernel == SIGMOID:
         for i in range(x.size):
             grad_x[i] = grad[i] * out[i] * (one - out[i])
-    elif kernel == "leaky_relu":
+    elif kernel == LEAKY_RELU:
         for i in range(x.size):
             grad_x[i] = grad[i] * (one if x[i] > zero else param)
-    elif kernel == "elu":
+    elif kernel == ELU:
         for i in range(x.size):
             # exp of x < 0 only: a large x would overflow, and a NaN must not reach slope.
             slope = param * fast_exp(x[i] if x[i] < zero else zero)
             grad_x[i] = grad[i] * (slope if x[i] <= zero else one)
     else:
-        raise ValueError("no activation kernel of that name")
+        raise ValueError("no activation kernel of that code")
 
 
 @njit(cache=True, error_model="numpy")
@@ -346,13 +356,13 @@ def _chunk_bounds(n, chunks, chunk):
 
 
 @njit(cache=True, error_model="numpy")
-def activation_forward_serial(kernel: str, x: np.ndarray, out: np.ndarray, param: float) -> None:
+def activation_forward_serial(kernel: int, x: np.ndarray, out: np.ndarray, param: float) -> None:
     """Serial driver of the activation forward kernel."""
     _activation_forward_block(kernel, x, out, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_forward_parallel(kernel: str, x: np.ndarray, out: np.ndarray, param: float,
+def activation_forward_parallel(kernel: int, x: np.ndarray, out: np.ndarray, param: float,
                                 chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
@@ -361,14 +371,14 @@ def activation_forward_parallel(kernel: str, x: np.ndarray, out: np.ndarray, par
 
 
 @njit(cache=True, error_model="numpy")
-def activation_backward_serial(kernel: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+def activation_backward_serial(kernel: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
                                param: float) -> None:
     """Serial driver of the activation backward kernel."""
     _activation_backward_block(kernel, x, out, grad, grad_x, param)
 
 
 @njit(cache=True, error_model="numpy", parallel=prange_only())
-def activation_backward_parallel(kernel: str, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
+def activation_backward_parallel(kernel: int, x: np.ndarray, out: np.ndarray, grad: np.ndarray, grad_x: np.ndarray,
                                  param: float, chunks: int) -> None:
     """Parallel driver: `chunks` (the thread count) contiguous chunks."""
     for chunk in prange(chunks):
