@@ -603,8 +603,9 @@ def test_once_numba_is_loaded_small_arrays_use_the_kernels_that_win_there(monkey
         monkeypatch.setattr(dispatch, "_compiled", object())  # loaded (by anything)
         assert dispatch.route("cross_entropy", 450) == "serial"
         assert dispatch.route("cross_entropy", 63) == "numpy"  # below the measured crossover
-        assert dispatch.route("relu_backward", 511) == "numpy"
-        assert dispatch.route("relu_backward", 512) == "serial"
+        crossover = dispatch.SERIAL_FROM_ONCE_LOADED["leaky_relu_backward"]
+        assert dispatch.route("leaky_relu_backward", crossover - 1) == "numpy"
+        assert dispatch.route("leaky_relu_backward", crossover) == "serial"
         assert dispatch.route("relu_forward", 450) == "numpy"  # numpy wins there: not listed
         monkeypatch.setitem(dispatch.THRESHOLDS, "cross_entropy", (None, None))
         assert dispatch.route("cross_entropy", 10**6) == "numpy"  # a family turned off stays off

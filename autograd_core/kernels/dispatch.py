@@ -59,10 +59,10 @@ TIMED_AT_FIRST_USE: dict[str, str | None] = {"tanh_forward": None}
 # is below their threshold above (python benchmarks/bench_kernels.py --thresholds --serial-only;
 # benchmarks/RESULTS.md). A family set to never (None) above stays never.
 SERIAL_FROM_ONCE_LOADED: dict[str, int] = {
-    "relu_backward": 512,
+    "relu_backward": 64,
     "sigmoid_forward": 64,
-    "leaky_relu_forward": 2048,
-    "leaky_relu_backward": 1024,
+    "leaky_relu_forward": 64,
+    "leaky_relu_backward": 64,
     "elu_forward": 64,
     "elu_backward": 64,
     "cross_entropy": 64,
