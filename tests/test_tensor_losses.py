@@ -375,6 +375,24 @@ def test_cross_entropy_target_errors(labels, error, message):
         L.cross_entropy(Tensor(np.zeros((2, 3))), labels)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64,
+                                   np.dtype(">i4")])
+def test_cross_entropy_label_range_in_every_integer_dtype(dtype):
+    """Labels are range-checked in one pass over their unsigned view, where a negative label
+    is larger than any class: every width and byte order must still give the message."""
+    logits = Tensor(np.zeros((3, 3)), requires_grad=True)
+    L.cross_entropy(logits, np.array([0, 2, 1]).astype(dtype)).backward()  # in range: accepted
+    np.testing.assert_allclose(logits.grad, (np.full((3, 3), 1 / 3) - np.eye(3)[[0, 2, 1]]) / 3)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\), got values from 0 to 3"):
+        L.cross_entropy(logits, np.array([0, 3, 1]).astype(dtype))
+    if np.dtype(dtype).kind == "i":
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\), got values from -1 to 2"):
+            L.cross_entropy(logits, np.array([-1, 2, 0]).astype(dtype))
+        lowest = np.iinfo(dtype).min
+        with pytest.raises(ValueError, match=rf"got values from {lowest} to 1"):
+            L.cross_entropy(logits, np.array([lowest, 1, 0]).astype(dtype))
+
+
 def test_cross_entropy_logit_shape_errors():
     with pytest.raises(ValueError, match=r"input must have shape \(n, C\).*got \(2, 3, 1\)"):
         L.cross_entropy(Tensor(np.zeros((2, 3, 1))), np.array([0, 1]))

@@ -114,7 +114,10 @@ def check_targets(op: str, targets: object, n: int, classes: int,
                             f"dtype, got {targets.dtype}")
         if targets.shape[0] != n:
             raise ValueError(f"{op}: targets has {targets.shape[0]} labels for {n} rows")
-        if targets.size and (targets.min() < 0 or targets.max() >= classes):
+        # One pass instead of min() and max(): seen as unsigned, a negative label is larger
+        # than any class index.
+        unsigned = targets.view(targets.dtype.str.replace("i", "u")) if targets.dtype.kind == "i" else targets
+        if targets.size and unsigned.max() >= classes:
             raise ValueError(f"{op}: labels must lie in [0, {classes}), got values from "
                              f"{targets.min()} to {targets.max()}")
         return targets.astype(np.int64, copy=False)
