@@ -110,7 +110,14 @@ def topological_order(root: Node) -> list[Node]:
     search, so a chain of hundreds of thousands of nodes cannot hit Python's recursion
     limit. Nodes are tracked by identity, so a node reached along two paths appears once.
     """
+    return _walk(root, None)
+
+
+def _walk(root: Node, leaves: list[Node] | None) -> list[Node]:
+    """`topological_order`'s walk; given a list `leaves`, the leaves other than `root` go
+    there (in the order they are found) instead of into the returned order."""
     order: list[Node] = []
+    leaf_list = order if leaves is None else leaves
     visited = {root}
     # The path from root to the node being visited, and for each node on it, an iterator over
     # the parents it has not yet visited.
@@ -121,7 +128,7 @@ def topological_order(root: Node) -> list[Node]:
                 visited.add(parent)
                 grandparents = parent.parents
                 if not grandparents:  # a leaf is listed at once, without a visit of its own
-                    order.append(parent)
+                    leaf_list.append(parent)
                     continue
                 path.append(parent)
                 parents_left.append(iter(grandparents))
@@ -145,7 +152,8 @@ def backpropagate(
 
     Multivariable chain rule: dL/dx = sum over children c of dL/dc * dc/dx. Nodes are
     processed in reverse topological order, so every child has sent its contribution
-    before a node passes its own gradient on.
+    before a node passes its own gradient on; the leaves (other than `root`) come last,
+    each once its whole gradient has arrived.
 
     The gradients of *this pass* are summed in a private table, and only then added
     (``+=``) into each node's ``.grad``. That is why calling backward twice behaves like
@@ -179,7 +187,8 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
     captured: dict[Node, Any] = {}
     pass_gradients = {root: seed}
     take, earlier_gradient = pass_gradients.pop, pass_gradients.get
-    for node in reversed(topological_order(root)):
+    leaves: list[Node] = []
+    for node in reversed(_walk(root, leaves)):
         upstream = take(node, None)
         if upstream is None:  # no path from root reaches this node with a gradient
             continue
@@ -195,6 +204,20 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
                 earlier = earlier_gradient(parent)
                 # Never add in place: one contribution array may be shared by two parents.
                 pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+    # A leaf sends nothing on, so it has its whole gradient once every other node has sent
+    # theirs: it is accumulated here, without a chain_rule call that would return no pairs (a
+    # third to a half of the nodes of a scalar network are leaves: parameters and numbers).
+    # The loop's names let go of the last step's gradients first: a leaf keeps a gradient
+    # array as its .grad only when nothing else holds it (Tensor.accumulate_grad).
+    sent = contribution = earlier = None
+    for leaf in leaves:
+        upstream = take(leaf, None)
+        if upstream is None:
+            continue
+        if wanted and leaf in wanted:
+            captured[leaf] = upstream
+        if accumulate:
+            leaf.accumulate_grad(upstream)
     return captured
 
 

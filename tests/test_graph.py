@@ -470,3 +470,43 @@ def test_two_threads_passes_switch_the_collector_back_on_only_when_both_have_end
     finally:
         a_done.set()
         (gc.enable if was_enabled else gc.disable)()
+
+
+def test_a_pass_that_fails_midway_leaves_every_leaf_gradient_as_it_was():
+    """Leaves are accumulated after every other node has sent its gradient, so a backward
+    function that raises halfway leaves no model half updated: the leaf w, whose gradient
+    arrives before the failing node's turn, and the leaf x behind it both keep theirs."""
+    w = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    x = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+
+    def failing(upstream: np.ndarray) -> tuple:
+        raise RuntimeError("this backward fails")
+    blocked = Tensor.from_op(x.data * 2, (x,), "fails", backward=failing)
+    root = blocked.sum() + (w * 3.0).sum()  # w's gradient is complete before blocked's turn
+    with pytest.raises(RuntimeError, match="this backward fails"):
+        root.backward()
+    assert w.grad is None and x.grad is None
+    root = (w * 3.0).sum()
+    root.backward()  # and the next pass is whole
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])
+
+
+def test_the_driver_never_asks_a_leaf_for_its_chain_rule():
+    """A leaf has no parents to send to: the driver accumulates its gradient without calling
+    chain_rule (what makes leaves cheap), and still gives each leaf its whole gradient."""
+    calls = []
+
+    class Spied(Value):
+        __slots__ = ()
+
+        def chain_rule(self, upstream, create_graph=False):
+            calls.append(self.label)
+            return super().chain_rule(upstream, create_graph)
+    a, b = Spied(2.0, "a"), Spied(-3.0, "b")
+    product = a * b
+    product.__class__ = Spied
+    product.label = "product"
+    root = product + a  # d/da = b + 1 = -2, d/db = a = 2
+    root.backward()
+    assert "a" not in calls and "b" not in calls and "product" in calls
+    assert (a.grad, b.grad) == (-2.0, 2.0)
