@@ -29,7 +29,7 @@ import warnings
 from types import ModuleType
 from typing import Any, Callable
 
-from autograd_core.kernels.switch import get_kernel_mode
+from autograd_core.kernels.switch import THREAD_KERNEL_MODE
 
 THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
     "relu_forward": (4096, None),
@@ -146,11 +146,13 @@ def route(family: str, size: int) -> str:
     """Which implementation handles `size` elements of kernel `family`: "numpy", "serial" or
     "parallel", from this thread's mode and the family's measured thresholds; "numpy" in
     every mode where the kernels cannot be loaded (see `kernels_available`)."""
-    mode = get_kernel_mode()
+    mode = THREAD_KERNEL_MODE.mode  # get_kernel_mode(), inlined: this runs for every kernel-backed op
     if mode == "auto":
         serial_from, parallel_from = THRESHOLDS.get(family, DEFAULT_THRESHOLDS)
         if _compiled is not None and serial_from is not None:  # loading is paid for: see the notes
-            serial_from = min(serial_from, SERIAL_FROM_ONCE_LOADED.get(family, serial_from))
+            once_loaded = SERIAL_FROM_ONCE_LOADED.get(family)
+            if once_loaded is not None and once_loaded < serial_from:
+                serial_from = once_loaded
         if serial_from is None or size < serial_from:
             if parallel_from is None or size < parallel_from:
                 return "numpy"  # small arrays never load Numba

@@ -47,13 +47,13 @@ class _KernelMode(threading.local):
     mode = mode_from_environment()
 
 
-_STATE = _KernelMode()
+THREAD_KERNEL_MODE = _KernelMode()  # `.mode` is this thread's mode (dispatch.route reads it directly)
 
 
 def get_kernel_mode() -> str:
     """The mode the kernel functions use right now in this thread: "auto", "serial",
     "parallel" or "numpy"."""
-    return _STATE.mode
+    return THREAD_KERNEL_MODE.mode
 
 
 def set_kernel_mode(mode: str) -> str:
@@ -61,7 +61,7 @@ def set_kernel_mode(mode: str) -> str:
     mode. Other threads keep theirs."""
     if mode not in MODES:
         raise ValueError(f"unknown kernel mode {mode!r}; expected one of {MODES}")
-    previous, _STATE.mode = _STATE.mode, mode
+    previous, THREAD_KERNEL_MODE.mode = THREAD_KERNEL_MODE.mode, mode
     return previous
 
 
