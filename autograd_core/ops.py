@@ -191,7 +191,7 @@ class Op:
 _BOUND: dict[int, dict[tuple, Op]] = {}
 
 # The Numba activation kernels of `autograd_core.kernels.compiled`, by the names a declaration's
-# `kernel=` gives (there, each name's position is the code its compiled loops branch on).
+# `kernel=` may give (that module maps each to the code its compiled loops branch on).
 ACTIVATION_KERNELS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu")
 
 # autograd_core.kernels, once loaded: it imports this module (its references are the

@@ -261,6 +261,16 @@ def test_references_match_hand_derivations():
 
 # ------------------------------------------------------------- kernels vs the references
 
+def test_every_declared_kernel_name_has_its_own_code():
+    """The compiled loops branch on a code per activation; every name an op may declare has
+    one, and no two share one (a shared code would compute the other activation)."""
+    from autograd_core import ops
+    from autograd_core.kernels import compiled
+    assert set(compiled.ACTIVATION_CODES) == set(ops.ACTIVATION_KERNELS)
+    assert len(set(compiled.ACTIVATION_CODES.values())) == len(compiled.ACTIVATION_CODES)
+    assert set(reference.ACTIVATIONS) <= set(ops.ACTIVATION_KERNELS)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", reference.ACTIVATIONS)
 @given(data=st.data())

@@ -25,8 +25,6 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
-from autograd_core import ops
-
 # FMA contraction only: it never changes results by more than the rounding it removes, and
 # unlike `reassoc` it keeps Cody-Waite range reduction and the rounding trick exact.
 CONTRACT = {"contract"}
@@ -36,7 +34,7 @@ REDUCE = {"contract", "reassoc"}
 # (and a possible exception) on every float division, which stops the loop vectorizing.
 
 # The activation kernels are named by the `kernel=` of the op's declaration in
-# `autograd_core.ops`; the drivers take the name's position in `ACTIVATION_KERNELS` (see there).
+# `autograd_core.ops`; the drivers take a code for that name (`ACTIVATION_CODES` below).
 
 # The parallel drivers' only parallel construct is their prange loop. Numba would otherwise
 # also turn array expressions such as `total[:] = 0` into parallel loops, each one more
@@ -271,14 +269,16 @@ def _max(a):
 
 # ---------------------------------------------------------------- activations
 
-# The drivers take an activation's position in `ops.ACTIVATION_KERNELS` (the names an op's
-# `kernel=` may give), not its name: a str argument costs every call of a compiled function
-# about 1 us in Numba's dispatcher, more than relu's whole loop on a small layer. The codes are
-# derived from those names, so nothing keeps numbers in step by hand; callers look a declared
-# name up in `ACTIVATION_CODES`.
-ACTIVATION_CODES = {name: code for code, name in enumerate(ops.ACTIVATION_KERNELS)}
-RELU, TANH, SIGMOID, LEAKY_RELU, ELU = (ACTIVATION_CODES[name] for name in
-                                        ("relu", "tanh", "sigmoid", "leaky_relu", "elu"))
+# The drivers take an activation's code, not its name: a str argument costs every call of a
+# compiled function about 1 us in Numba's dispatcher, more than relu's whole loop on a small
+# layer. Callers look the name an op declares (`kernel=`, one of `ops.ACTIVATION_KERNELS`; a
+# test holds the two lists equal) up in `ACTIVATION_CODES`. The codes are literals in this
+# file on purpose: Numba freezes globals into the machine code it caches, and only a change of
+# this file makes it compile again.
+RELU, TANH, SIGMOID, LEAKY_RELU, ELU = 0, 1, 2, 3, 4
+ACTIVATION_CODES = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "leaky_relu": LEAKY_RELU,
+                    "elu": ELU}
+
 
 @njit(cache=True, error_model="numpy", fastmath=CONTRACT)
 def _activation_forward_block(kernel, x, out, param):
