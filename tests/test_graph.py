@@ -491,22 +491,21 @@ def test_a_pass_that_fails_midway_leaves_every_leaf_gradient_as_it_was():
     np.testing.assert_array_equal(w.grad, [3.0, 3.0])
 
 
-def test_the_driver_never_asks_a_leaf_for_its_chain_rule():
+def test_the_driver_never_asks_a_leaf_for_its_chain_rule(monkeypatch):
     """A leaf has no parents to send to: the driver accumulates its gradient without calling
     chain_rule (what makes leaves cheap), and still gives each leaf its whole gradient."""
     calls = []
+    original = Value.chain_rule
 
-    class Spied(Value):
-        __slots__ = ()
-
-        def chain_rule(self, upstream, create_graph=False):
-            calls.append(self.label)
-            return super().chain_rule(upstream, create_graph)
-    a, b = Spied(2.0, "a"), Spied(-3.0, "b")
+    def spy(self, upstream, create_graph=False):
+        calls.append(self.label)
+        return original(self, upstream, create_graph)
+    monkeypatch.setattr(Value, "chain_rule", spy)
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
     product = a * b
-    product.__class__ = Spied
     product.label = "product"
     root = product + a  # d/da = b + 1 = -2, d/db = a = 2
+    root.label = "root"
     root.backward()
-    assert "a" not in calls and "b" not in calls and "product" in calls
+    assert calls == ["root", "product"]
     assert (a.grad, b.grad) == (-2.0, 2.0)
