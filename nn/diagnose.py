@@ -155,15 +155,29 @@ def _scalar_activation_name(name: str) -> str:
     return name.split("(")[0].strip()
 
 
-def _squared_norm(parameters: Sequence[Any], attribute: str) -> float:
-    total = 0.0
-    scalars = []
+def parameter_values(parameters: Sequence[Any], attribute: str) -> Iterator[Any]:
+    """``parameter.<attribute>`` (``"data"`` or ``"grad"``) of each parameter as an array or a
+    number: None (no gradient yet) is skipped, and a graph gradient (a node, after
+    ``backward(create_graph=True)``) gives its data.
+
+    >>> from autograd_core import Value
+    >>> a, b = Value(1.0), Value(2.0)
+    >>> a.grad = 3.0
+    >>> b.grad = None
+    >>> list(parameter_values([a, b], "grad"))
+    [3.0]
+    """
     for parameter in parameters:
         value = getattr(parameter, attribute)
         if value is None:
             continue
-        if not isinstance(value, (np.ndarray, numbers.Real)):
-            value = value.data  # a graph gradient (create_graph) is a node
+        yield value if isinstance(value, (np.ndarray, numbers.Real)) else value.data
+
+
+def _squared_norm(parameters: Sequence[Any], attribute: str) -> float:
+    total = 0.0
+    scalars = []
+    for value in parameter_values(parameters, attribute):
         if isinstance(value, np.ndarray):
             total += float(np.sum(np.square(value, dtype=np.float64)))
         else:
@@ -492,4 +506,5 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Callable[..., Any], *, lr: 
 
 
 __all__ = ["diagnose", "DiagnosisReport", "LayerDiagnosis", "THRESHOLDS", "model_layers",
-           "LayerParameters", "layer_gradient_norms", "gradient_norm", "weight_norm"]
+           "LayerParameters", "layer_gradient_norms", "gradient_norm", "weight_norm",
+           "parameter_values"]

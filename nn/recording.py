@@ -30,6 +30,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from nn.diagnose import parameter_values
+
 RECORDABLE = ("boundary", "weights", "grads", "graph")
 DEFAULT_BUDGET = 8_000_000  # bytes of frame data; a player page of about that size opens quickly
 # The training points shown under the decision boundary (an even subsample of larger sets).
@@ -62,14 +64,8 @@ def histogram(values: np.ndarray, bins: int) -> list[Any]:
 
 
 def _layer_arrays(parameters: Sequence[Any], attribute: str) -> Optional[np.ndarray]:
-    parts = []
-    for parameter in parameters:
-        value = getattr(parameter, attribute)
-        if value is None:
-            continue
-        if not isinstance(value, (np.ndarray, numbers.Real)):
-            value = value.data
-        parts.append(np.ravel(np.asarray(value, dtype=np.float64)))
+    parts = [np.ravel(np.asarray(value, dtype=np.float64))
+             for value in parameter_values(parameters, attribute)]
     return np.concatenate(parts) if parts else None
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from nn import (MLP, SGD, DiagnosisReport, Linear, ReLU, Sequential, Sigmoid, Tanh, diagnose, fit,
                 functional as F)
-from nn.diagnose import THRESHOLDS, layer_gradient_norms, model_layers
+from nn.diagnose import THRESHOLDS, layer_gradient_norms, model_layers, parameter_values
 
 matplotlib.use("Agg")
 
@@ -189,3 +189,22 @@ def test_plot_gradient_flow_from_a_report_a_history_and_a_model():
 
     with pytest.raises(ValueError, match="diagnostics=True"):
         plot_gradient_flow(History(loss=[1.0]))
+
+
+def test_parameter_values_skips_missing_gradients_and_unwraps_graph_gradients():
+    """What the norms and the recorder read: each parameter's data or gradient as numbers. A
+    gradient not computed yet (None) is left out; one that backward(create_graph=True) made a
+    node gives its data: for y = w^2, dy/dw = 2w = 6 at w = 3 (a Value) and [2, 4] at w = [1, 2]."""
+    from autograd_core import Tensor, Value
+    w = Value(3.0)
+    (w * w).backward(create_graph=True)
+    t = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (t * t).sum().backward(create_graph=True)
+    unused = Tensor(np.zeros(2), requires_grad=True)
+    assert isinstance(w.grad, Value) and isinstance(t.grad, Tensor)
+    values = list(parameter_values([w, unused, t], "grad"))
+    assert values[0] == 6.0
+    np.testing.assert_array_equal(values[1], [2.0, 4.0])
+    assert len(values) == 2
+    data = list(parameter_values([w, t], "data"))
+    assert data[0] == 3.0 and data[1] is t.data
