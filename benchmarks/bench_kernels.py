@@ -39,7 +39,7 @@ def make_cases(size: int, dtype: type = np.float64, columns: int = 1000,
                seed: int = 0) -> dict[str, tuple[tuple[int, ...], Case]]:
     """family -> (shape, zero-argument call) for every kernel family, about `size` elements.
 
-    Row-wise kernels (softmax, cross-entropy, sums) use a (size/columns, columns) matrix.
+    Row-wise kernels (softmax, cross-entropy, sums, the bias) use a (size/columns, columns) matrix.
     """
     rng = np.random.default_rng(seed)
     flat = (rng.standard_normal(size) * 3).astype(dtype)
@@ -69,6 +69,11 @@ def make_cases(size: int, dtype: type = np.float64, columns: int = 1000,
         shape, lambda: kernels.softmax_cross_entropy_backward(probs, labels, 1.0))
     cases["column_sums"] = (shape, lambda: kernels.unbroadcast(grad, (shape[1],)))
     cases["row_sums"] = (shape, lambda: kernels.unbroadcast(grad, (shape[0], 1)))
+    # A linear layer with one input feature: the product is a small part of the call, the
+    # bias added into its (rows, columns) output the rest (the same product on both paths).
+    column = rng.standard_normal((shape[0], 1)).astype(dtype)
+    weight, bias = rng.standard_normal((shape[1], 1)).astype(dtype), grad[0].copy()
+    cases["add_bias"] = (shape, lambda: kernels.affine(column, weight, bias))
     return cases
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
-from autograd_core import ops
+from autograd_core import kernels, ops
 from autograd_core.tensor import Tensor, constant, float_dtype, is_recorded, record
 from autograd_core.tensor_elementwise import apply_elementwise
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
@@ -103,12 +103,12 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     Recorded as `Tensor.from_op(out, parents, "linear", vjp=...)` would record it, without
     from_op's checks of its arguments, which the callers have made (every layer of a network
     runs this)."""
-    out = x.data @ weight.data.T
     if bias is None:
         parents: tuple[Tensor, ...] = (x, weight)
+        out = kernels.affine_unchecked(x.data, weight.data, None)
     else:
         parents = (x, weight, bias)
-        out += bias.data  # `out` is a fresh array, so adding in place is safe
+        out = kernels.affine_unchecked(x.data, weight.data, bias.data)
     if not is_recorded(*parents):
         return constant(out)
     return record(out, parents, "linear", _linear_vector_jacobian_product,

@@ -393,6 +393,45 @@ def test_bias_and_row_gradients_use_the_sum_kernels(mode, grad_shape, shape, fam
     assert used == [1]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_affine_kernels_match_reference_and_torch(dtype, data):
+    lead = data.draw(st.lists(st.integers(0, 5), max_size=2), label="leading axes")
+    in_features, out_features = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 7))
+    x = data.draw(upstream_arrays(dtype, (*lead, in_features)))  # moderate: no product overflows
+    weight = data.draw(upstream_arrays(dtype, (out_features, in_features)))
+    bias = data.draw(st.none() | upstream_arrays(dtype, (out_features,)))
+    expected = reference.affine(x, weight, bias)
+    as_torch = [None if a is None else torch.from_numpy(a.copy()) for a in (x, weight, bias)]
+    assert_close(expected, F.linear(*as_torch).numpy(), dtype, scale=25.0 * in_features + 5.0)
+    check_inputs = unchanged(*[a for a in (x, weight, bias) if a is not None])
+    for mode in KERNEL_MODES:
+        with K.kernel_mode(mode):
+            out = K.affine(x, weight, bias)
+        # The kernel makes numpy's one addition per element: the same numbers to the last bit.
+        assert out.dtype == dtype and out.shape == expected.shape
+        np.testing.assert_array_equal(out, expected)
+    check_inputs()
+
+
+@pytest.mark.parametrize("mode", KERNEL_MODES)
+def test_a_linear_layer_adds_its_bias_with_the_kernel(mode, monkeypatch):
+    from nn.layers import Linear
+    layer = Linear(3, 4, seed=0)
+    x = np.arange(15.0).reshape(5, 3)
+    used = []
+    kernels = dispatch.compiled_kernels()
+    driver = getattr(kernels, f"add_bias_{mode}")
+    monkeypatch.setattr(kernels, f"add_bias_{mode}", lambda *a: used.append(1) or driver(*a))
+    with K.kernel_mode(mode):
+        out = layer(x)
+    # x W^T + b, summed by hand from the layer's own numbers
+    expected = [[sum(x[r, k] * layer.weight.data[c, k] for k in range(3)) + layer.bias.data[c]
+                 for c in range(4)] for r in range(5)]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert used == [1]
+
+
 @pytest.mark.parametrize("mode", KERNEL_MODES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_kernels_at_extreme_values(mode, dtype):
@@ -668,6 +707,7 @@ def _public_calls(size: int) -> dict[str, callable]:
         np.full(matrix.shape, 0.25), labels, 1.0)
     calls["column_sums"] = lambda: K.unbroadcast(matrix, (1, 4))
     calls["row_sums"] = lambda: K.unbroadcast(matrix, (rows, 1))
+    calls["add_bias"] = lambda: K.affine(matrix, np.eye(4), np.ones(4))
     return calls
 
 
@@ -1006,6 +1046,14 @@ LABELS = np.array([0, 2])
     (lambda: K.unbroadcast(X, (2, -3)), ValueError, "negative size"),
     (lambda: K.unbroadcast(X, "23"), TypeError, "tuple of ints"),
     (lambda: K.unbroadcast(np.zeros(3, np.int64), (1,)), TypeError, "float32 or float64"),
+    (lambda: K.affine(X, np.ones(3)), ValueError, r"weight must have shape \(out_features, in_features\), got \(3,\)"),
+    (lambda: K.affine(X, np.ones((4, 2))), ValueError,
+     r"x of shape \(2, 3\) does not fit weight of shape \(4, 2\): its last dimension must be in_features = 2"),
+    (lambda: K.affine(X, np.ones((4, 3), np.float32)), TypeError, "x has dtype float64 but weight has dtype float32"),
+    (lambda: K.affine(X, np.ones((4, 3)), np.ones(3)), ValueError, r"bias has shape \(3,\), expected \(4,\)"),
+    (lambda: K.affine(X, np.ones((4, 3)), np.ones(4, np.float32)), TypeError, "bias has dtype float32"),
+    (lambda: K.affine(X, np.ones((4, 3)), [1.0, 2.0, 3.0, 4.0]), TypeError, "bias must be a numpy.ndarray"),
+    (lambda: K.affine(np.ones((2, 3), np.int64), np.ones((4, 3))), TypeError, "x must have dtype float32 or float64"),
 ])
 def test_bad_inputs_raise_clear_errors(call, error, message):
     with pytest.raises(error, match=message):

@@ -1,4 +1,5 @@
-"""Numerical kernels for the Tensor engine: activations, softmax, cross-entropy, unbroadcast.
+"""Numerical kernels for the Tensor engine: activations, softmax, cross-entropy, unbroadcast,
+the bias of a linear layer.
 
 All functions take and return numpy arrays (never Tensors), accept float32 and float64, keep
 the input dtype, and never modify their inputs. Each one validates its arguments, then runs
@@ -23,7 +24,7 @@ __all__ = [
     "activation_forward", "activation_backward",
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "softmax_cross_entropy", "softmax_cross_entropy_backward",
-    "unbroadcast",
+    "unbroadcast", "affine",
     "MODES", "get_kernel_mode", "set_kernel_mode", "kernel_mode", "THRESHOLDS",
 ]
 
@@ -77,24 +78,36 @@ def activation_backward(name: str, x: np.ndarray, out: np.ndarray, grad: np.ndar
 
 def _kernel_parameter(op: "ops.Op", dtype: np.dtype) -> np.floating:
     """The op's one numeric parameter (leaky_relu's slope, elu's alpha) in `dtype`, or 0."""
-    values = tuple(op.parameters.values())
-    return dtype.type(values[0] if values else 0.0)
+    parameters = op.parameters
+    return dtype.type(next(iter(parameters.values())) if parameters else 0.0)
+
+
+# The dispatch families of each activation kernel, named once rather than on every call.
+_FORWARD_FAMILY = {name: f"{name}_forward" for name in ops.ACTIVATION_KERNELS}
+_BACKWARD_FAMILY = {name: f"{name}_backward" for name in ops.ACTIVATION_KERNELS}
 
 
 def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
     """The declared activation `op` on a float array `x` (not checked again): its numpy
-    forward, or its Numba kernel (``op.kernel``) where the size says that pays off."""
-    family = f"{op.kernel}_forward"
+    forward, or its Numba kernel (``op.kernel``) where the size says that pays off.
+
+    Written for the small arrays of small networks, where this wrapper's own Python costs as
+    much as the kernel: the kernels read flat arrays, and ``ravel()`` gives a view of a C-contiguous
+    array and a C-ordered copy of any other."""
+    family = _FORWARD_FAMILY[op.kernel]
     path = route(family, x.size)
     if path == "numpy":
         return np.asarray(op.array(x))
 
     def with_kernel() -> np.ndarray:
         compiled = compiled_kernels()
-        driver = getattr(compiled, f"activation_forward_{path}")
         out = np.empty(x.shape, x.dtype)
-        driver(compiled.ACTIVATION_CODES[op.kernel], _contiguous(x).reshape(-1), out.reshape(-1),
-               _kernel_parameter(op, x.dtype), *_threads(path))
+        code, param = compiled.ACTIVATION_CODES[op.kernel], _kernel_parameter(op, x.dtype)
+        if path == "serial":
+            compiled.activation_forward_serial(code, x.ravel(), out.ravel(), param)
+        else:
+            compiled.activation_forward_parallel(code, x.ravel(), out.ravel(), param,
+                                                 thread_count())
         return out
 
     if path == "serial" and TIMED_AT_FIRST_USE.get(family, "") is None and get_kernel_mode() == "auto":
@@ -106,16 +119,21 @@ def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
 def run_activation_backward(op: "ops.Op", x: np.ndarray, out: np.ndarray,
                             grad: np.ndarray) -> np.ndarray:
     """dL/dx = grad * the declared derivative of `op` (arrays of one shape and dtype, not
-    checked again), in one Numba pass where the size says that pays off."""
-    path = route(f"{op.kernel}_backward", x.size)
+    checked again), in one Numba pass where the size says that pays off (the flat views as
+    in `run_activation_forward`)."""
+    path = route(_BACKWARD_FAMILY[op.kernel], x.size)
     if path == "numpy":  # times: a mask (relu's) selects rather than multiplies
         return np.asarray(ops.times(grad, op.derivative(x, out)))
     compiled = compiled_kernels()
-    driver = getattr(compiled, f"activation_backward_{path}")
     grad_x = np.empty(x.shape, x.dtype)
-    driver(compiled.ACTIVATION_CODES[op.kernel], _contiguous(x).reshape(-1), _contiguous(out).reshape(-1),
-           _contiguous(grad).reshape(-1), grad_x.reshape(-1), _kernel_parameter(op, x.dtype),
-           *_threads(path))
+    code, param = compiled.ACTIVATION_CODES[op.kernel], _kernel_parameter(op, x.dtype)
+    if path == "serial":
+        compiled.activation_backward_serial(code, x.ravel(), out.ravel(), grad.ravel(),
+                                            grad_x.ravel(), param)
+    else:
+        compiled.activation_backward_parallel(code, x.ravel(), out.ravel(),
+                                              grad.ravel(), grad_x.ravel(), param,
+                                              thread_count())
     return grad_x
 
 
@@ -253,6 +271,52 @@ def softmax_cross_entropy_backward_unchecked(probs: np.ndarray, targets: np.ndar
     driver(_contiguous(probs), *_label_and_probability_targets(targets, probs.dtype),
            probs.dtype.type(grad / probs.shape[0]), grad_logits, *_threads(path))
     return grad_logits
+
+
+def affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """x @ weight.T + bias: a linear layer's output, for x of shape (..., in), weight (out, in)
+    and bias (out,) or None, all of one float dtype.
+
+    The product is numpy's (BLAS); the bias is then added into the product's own fresh
+    array, by a Numba kernel where that pays off. Each element gets the one addition numpy's
+    ``+ bias`` makes, so the result is the same to the last bit.
+    """
+    op = "affine"
+    checks.check_float_array(op, "x", x)
+    checks.check_float_array(op, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must have shape (out_features, in_features), got {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"{op}: x of shape {x.shape} does not fit weight of shape {weight.shape}: "
+                         f"its last dimension must be in_features = {weight.shape[1]}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}; they must match")
+    if bias is not None:
+        checks.check_float_array(op, "bias", bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"{op}: bias has shape {bias.shape}, expected ({weight.shape[0]},) "
+                             f"for weight of shape {weight.shape}")
+        if bias.dtype != weight.dtype:
+            raise TypeError(f"{op}: bias has dtype {bias.dtype} but weight has dtype "
+                            f"{weight.dtype}; they must match")
+    return affine_unchecked(x, weight, bias)
+
+
+def affine_unchecked(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """`affine` without its checks (the caller made them: every layer of a network runs this)."""
+    out = x @ weight.T
+    if bias is None:
+        return out
+    path = route("add_bias", out.size)
+    if path == "numpy" or not out.flags.c_contiguous:  # (matmul's fresh arrays always are)
+        out += bias
+        return out
+    rows = out.reshape(-1, bias.shape[0])  # a view: the kernel adds into `out` itself
+    if path == "serial":
+        compiled_kernels().add_bias_serial(rows, bias)
+    else:
+        compiled_kernels().add_bias_parallel(rows, bias, thread_count())
+    return out
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -665,3 +665,28 @@ def row_sums_parallel(grad: np.ndarray, total: np.ndarray) -> None:
     """Rows are independent tasks."""
     for r in prange(grad.shape[0]):
         total[r] = _sum(grad[r])
+
+
+# ---------------------------------------------------------------- affine: the bias row
+
+@njit(cache=True, error_model="numpy")
+def _add_bias_rows(out, bias, first, last):
+    """out[r, c] += bias[c] for the rows first..last-1 of a 2-D array."""
+    for r in range(first, last):
+        for c in range(out.shape[1]):
+            out[r, c] += bias[c]
+
+
+@njit(cache=True, error_model="numpy")
+def add_bias_serial(out: np.ndarray, bias: np.ndarray) -> None:
+    """out += bias, row by row, in place (out (rows, features), bias (features,)): numpy's
+    broadcast addition steps through one short row at a time, three to four times slower."""
+    _add_bias_rows(out, bias, 0, out.shape[0])
+
+
+@njit(cache=True, error_model="numpy", parallel=prange_only())
+def add_bias_parallel(out: np.ndarray, bias: np.ndarray, chunks: int) -> None:
+    """Parallel driver: `chunks` (the thread count) blocks of rows."""
+    rows = out.shape[0]
+    for chunk in prange(chunks):
+        _add_bias_rows(out, bias, chunk * rows // chunks, (chunk + 1) * rows // chunks)

@@ -48,6 +48,7 @@ THRESHOLDS: dict[str, tuple[int | None, int | None]] = {
     "cross_entropy_backward": (4096, None),
     "column_sums": (8192, None),  # unbroadcast (n, m) -> (m,) or (1, m): bias gradients
     "row_sums": (4096, None),  # unbroadcast (n, m) -> (n, 1)
+    "add_bias": (4096, None),  # affine: a linear layer's bias added into its product
 }
 
 # Families whose numpy side is fast on some processors and slow on others. The first call that
@@ -60,13 +61,16 @@ TIMED_AT_FIRST_USE: dict[str, str | None] = {"tanh_forward": None}
 # benchmarks/RESULTS.md). A family set to never (None) above stays never.
 SERIAL_FROM_ONCE_LOADED: dict[str, int] = {
     "relu_backward": 64,
+    "tanh_backward": 64,
     "sigmoid_forward": 64,
+    "sigmoid_backward": 64,
     "leaky_relu_forward": 64,
     "leaky_relu_backward": 64,
     "elu_forward": 64,
     "elu_backward": 64,
     "cross_entropy": 64,
     "cross_entropy_backward": 64,
+    "add_bias": 64,
 }
 
 # A kernel family not listed above (a new activation's kernel) starts at the floor every

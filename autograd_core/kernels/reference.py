@@ -124,3 +124,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         summed = summed.sum(axis=stretched, keepdims=True)
     # A full reduction gives a numpy scalar; asarray keeps the arrays-only contract.
     return np.asarray(summed).reshape(shape)
+
+
+def affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """x @ weight.T + bias (a linear layer's output), for x (..., in), weight (out, in) and
+    bias (out,) or None."""
+    out = x @ weight.T
+    if bias is not None:
+        out += bias  # `out` is the product's fresh array
+    return out

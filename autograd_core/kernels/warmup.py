@@ -104,6 +104,7 @@ def _calls(dtype: Any) -> list[tuple[str, Callable[[], Any]]]:
                           K.softmax_cross_entropy(x, target)[1], target, 1.0)))
     calls.append(("column sums (bias gradients)", lambda: K.unbroadcast(x, (4,))))
     calls.append(("row sums", lambda: K.unbroadcast(x, (3, 1))))
+    calls.append(("affine (a linear layer's bias)", lambda: K.affine(x, x, x[:, 0].copy())))
     return calls
 
 
