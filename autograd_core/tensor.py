@@ -279,17 +279,20 @@ class Tensor:
         if vjp is None:
             return ()
         parents = self.parents
-        if len(parents) == 2:
+        count = len(parents)
+        if count == 2:
             needs: Sequence[bool] = (parents[0].requires_grad, parents[1].requires_grad)
-        elif len(parents) == 1:
+        elif count == 1:
             needs = (parents[0].requires_grad,)
+        elif count == 3:  # a linear layer with its bias
+            needs = (parents[0].requires_grad, parents[1].requires_grad, parents[2].requires_grad)
         else:
             needs = [parent.requires_grad for parent in parents]
         if create_graph:
             gradients = vjp(upstream, parents, self, needs)
         else:
             gradients = vjp(upstream, self._saved, self.data, needs)
-        if len(gradients) != len(parents):
+        if len(gradients) != count:
             raise ValueError(f"{self.op}: its backward function returned {len(gradients)} "
                              f"gradient(s) for {len(parents)} parent(s)")
         return tuple(zip(parents, gradients))
@@ -309,22 +312,23 @@ class Tensor:
             return
         with _LEAF_LOCKS[(id(self) >> 4) & 63]:  # leaf_lock(self), inlined: a hot path
             grad = self.grad
-            if type(gradient) is Tensor or type(grad) is Tensor:
-                # a graph gradient (create_graph): the sum is a node too, as in PyTorch
-                self.grad = gradient if grad is None else grad + gradient
-            elif grad is None:
+            if grad is None:  # the leaf's first gradient: the usual case, decided first
+                if type(gradient) is Tensor:  # a graph gradient (create_graph)
+                    self.grad = gradient
                 # A leaf's grad is what optimizers read and users edit in place, so it must be
                 # an array of its own, writable, in the leaf's dtype. The pass may share an
                 # array between nodes or send a broadcast view: those are copied. An array
                 # that nothing but the caller holds is kept as it is, as PyTorch keeps the
                 # buffer its backward made (copying a large weight's gradient cost a tenth of
                 # a training step: benchmarks/RESULTS.md).
-                if (type(gradient) is np.ndarray and gradient.base is None
-                        and gradient.dtype == self.data.dtype and gradient.flags.writeable
-                        and getrefcount(gradient) <= _HELD_BY_THE_CALLER_ONLY):
+                elif (type(gradient) is np.ndarray and gradient.base is None
+                        and getrefcount(gradient) <= _HELD_BY_THE_CALLER_ONLY
+                        and gradient.dtype == self.data.dtype and gradient.flags.writeable):
                     self.grad = gradient
                 else:
                     self.grad = np.array(gradient, dtype=self.data.dtype)
+            elif type(gradient) is Tensor or type(grad) is Tensor:
+                self.grad = grad + gradient  # a graph gradient: the sum is a node too, as in PyTorch
             else:
                 self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
 

@@ -16,7 +16,8 @@ from typing import Any, Iterator, Optional, Sequence, Union
 import numpy as np
 
 from autograd_core import kernels, ops
-from autograd_core.tensor import Tensor, constant, float_dtype, is_recorded, record
+from autograd_core.grad_mode import GRAD_MODE
+from autograd_core.tensor import Tensor, constant, float_dtype, record
 from autograd_core.tensor_elementwise import apply_elementwise
 from nn.activations import LEAKY_RELU_SLOPE, activation_names, bound_activation, parse_activation
 from nn.module import Module, _all_module_classes, _module_record, build_module
@@ -105,14 +106,16 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     runs this)."""
     if bias is None:
         parents: tuple[Tensor, ...] = (x, weight)
+        saved: tuple[np.ndarray, ...] = (x.data, weight.data)
         out = kernels.affine_unchecked(x.data, weight.data, None)
+        recorded = x.requires_grad or weight.requires_grad
     else:
-        parents = (x, weight, bias)
+        parents, saved = (x, weight, bias), (x.data, weight.data, bias.data)
         out = kernels.affine_unchecked(x.data, weight.data, bias.data)
-    if not is_recorded(*parents):
+        recorded = x.requires_grad or weight.requires_grad or bias.requires_grad
+    if not (recorded and GRAD_MODE.enabled):  # is_recorded(*parents), inlined
         return constant(out)
-    return record(out, parents, "linear", _linear_vector_jacobian_product,
-                  tuple([parent.data for parent in parents]))
+    return record(out, parents, "linear", _linear_vector_jacobian_product, saved)
 
 
 ops.register_tensor_formula("linear", "G·W", "Gᵀ·x", "sum(G) over the rows")
@@ -128,9 +131,9 @@ def _linear_vector_jacobian_product(g: Any, inputs: Sequence[Any], out: Any,
     usually does not, which saves the largest product of the first layer)."""
     x, weight = inputs[0], inputs[1]
     out_features, in_features = weight.shape
-    rows = g.reshape(-1, out_features)
+    rows = g if g.ndim == 2 else g.reshape(-1, out_features)  # (a batch of vectors needs no reshape)
     grad_x = g @ weight if needs[0] else None
-    grad_w = rows.T @ x.reshape(-1, in_features) if needs[1] else None
+    grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, in_features)) if needs[1] else None
     if len(inputs) == 2:
         return grad_x, grad_w
     if not needs[2]:

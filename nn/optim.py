@@ -46,9 +46,6 @@ def _check_gradient(optimizer: str, index: int, parameter: Any, gradient: Any) -
     """Refuse a ``.grad`` that would silently change the parameter's shape or type: an array
     grad on a scalar parameter, a grad of another shape, or anything that is not numbers."""
     data = parameter.data
-    if type(gradient) is np.ndarray and type(data) is np.ndarray and gradient.shape == data.shape \
-            and gradient.dtype.kind == "f":
-        return  # the usual case, decided without the messages' work
     if isinstance(data, np.ndarray):
         if not isinstance(gradient, np.ndarray) or gradient.dtype.kind not in "biuf":
             raise TypeError(f"{optimizer}: parameter {index} ({_describe(parameter)}) has a .grad of "
@@ -121,9 +118,12 @@ class Optimizer:
             gradient = parameter.grad
             if gradient is None:
                 continue
-            _check_gradient(type(self).__name__, i, parameter, gradient)
+            data = parameter.data
+            if not (type(gradient) is np.ndarray and type(data) is np.ndarray  # the usual case,
+                    and gradient.shape == data.shape and gradient.dtype.kind == "f"):  # decided here
+                _check_gradient(type(self).__name__, i, parameter, gradient)
             if weight_decay:
-                gradient = gradient + weight_decay * parameter.data
+                gradient = gradient + weight_decay * data
             yield i, parameter, gradient
 
 
@@ -153,12 +153,13 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Apply one SGD update to every parameter whose grad is not None."""
+        lr, momentum = self.lr, self.momentum
         for i, parameter, gradient in self._gradients(self.weight_decay):
-            if self.momentum:
+            if momentum:
                 buffer = self._momentum_buffers[i]
-                buffer = _copy(gradient) if buffer is None else self.momentum * buffer + gradient
+                buffer = _copy(gradient) if buffer is None else momentum * buffer + gradient
                 self._momentum_buffers[i] = gradient = buffer
-            parameter.data = parameter.data - self.lr * gradient
+            parameter.data = parameter.data - lr * gradient
 
 
 class Adam(Optimizer):

@@ -210,13 +210,20 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     return softmax_cross_entropy_unchecked(logits, targets)
 
 
+# The unused kind of target for the cross-entropy kernels, made once (the kernels never
+# write into their targets).
+_NO_LABELS = np.empty(0, np.int64)
+_NO_PROBABILITIES = {np.dtype(np.float32): np.empty((0, 0), np.float32),
+                     np.dtype(np.float64): np.empty((0, 0), np.float64)}
+
+
 def _label_and_probability_targets(targets: np.ndarray,
                                    dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, bool]:
     """(labels, probabilities, use_labels) for the cross-entropy kernels, which take both
     kinds so that one compiled function serves both; the unused one is an empty array."""
     if targets.ndim == 1:
-        return _contiguous(targets), np.empty((0, 0), dtype), True
-    return np.empty(0, np.int64), _contiguous(targets), False
+        return _contiguous(targets), _NO_PROBABILITIES[dtype], True
+    return _NO_LABELS, _contiguous(targets), False
 
 
 def softmax_cross_entropy_backward(probs: np.ndarray, targets: np.ndarray,
@@ -249,7 +256,8 @@ def softmax_cross_entropy_unchecked(logits: np.ndarray,
     if path == "numpy":
         return reference.softmax_cross_entropy(logits, targets)
     probs = np.empty(logits.shape, logits.dtype)
-    driver = getattr(compiled_kernels(), f"cross_entropy_{path}")
+    compiled = compiled_kernels()
+    driver = compiled.cross_entropy_serial if path == "serial" else compiled.cross_entropy_parallel
     loss = driver(_contiguous(logits), *_label_and_probability_targets(targets, logits.dtype),
                   probs)
     return float(loss), probs
@@ -267,9 +275,13 @@ def softmax_cross_entropy_backward_unchecked(probs: np.ndarray, targets: np.ndar
     if path == "numpy":
         return reference.softmax_cross_entropy_backward(probs, targets, grad)
     grad_logits = np.empty(probs.shape, probs.dtype)
-    driver = getattr(compiled_kernels(), f"cross_entropy_backward_{path}")
-    driver(_contiguous(probs), *_label_and_probability_targets(targets, probs.dtype),
-           probs.dtype.type(grad / probs.shape[0]), grad_logits, *_threads(path))
+    compiled = compiled_kernels()
+    arguments = (_contiguous(probs), *_label_and_probability_targets(targets, probs.dtype),
+                 probs.dtype.type(grad / probs.shape[0]), grad_logits)
+    if path == "serial":
+        compiled.cross_entropy_backward_serial(*arguments)
+    else:
+        compiled.cross_entropy_backward_parallel(*arguments, thread_count())
     return grad_logits
 
 
