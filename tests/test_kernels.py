@@ -336,13 +336,14 @@ def test_cross_entropy_kernels_match_reference(dtype, data):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("classes", [1, 3, 127, 128, 129, 300])
+@pytest.mark.parametrize("classes", [1, 3, 11, 12, 127, 128, 129, 300])
 def test_row_kernels_on_short_and_long_rows(dtype, classes):
     """The kernels' row maximum takes one path below `SHORT_ROW` classes and another from
-    it (four running maxima, then a remainder): every position of the maximum must give
-    PyTorch's softmax and cross-entropy on both sides of that length."""
-    from autograd_core.kernels.compiled import SHORT_ROW
-    assert SHORT_ROW == 128  # the lengths above straddle it
+    it (four running maxima, then a remainder), and cross-entropy has a loop of its own below
+    `FEW_CLASSES`: every position of the maximum must give PyTorch's softmax and
+    cross-entropy on both sides of those lengths."""
+    from autograd_core.kernels.compiled import FEW_CLASSES, SHORT_ROW
+    assert SHORT_ROW == 128 and FEW_CLASSES == 12  # the lengths above straddle both
     rows = np.random.default_rng(classes).normal(size=(classes, classes)).astype(dtype)
     # Row r has its maximum at column r, so large that exp overflows unless shifted by it.
     rows[np.arange(classes), np.arange(classes)] = 800.0
@@ -357,6 +358,28 @@ def test_row_kernels_on_short_and_long_rows(dtype, classes):
         assert_close(softmax, expected_softmax, dtype)
         assert_close(probs, expected_softmax, dtype)
         assert math.isclose(loss, expected_loss, rel_tol=RTOL[dtype] * 10, abs_tol=RTOL[dtype] * 50)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [1, 255, 256, 257, 700])
+def test_cross_entropy_on_many_short_rows_in_blocks(dtype, rows):
+    """The parallel driver hands out short rows in blocks of `ROW_BLOCK`: every row counts
+    once, with labels and with probability targets, at and around the block size."""
+    from autograd_core.kernels.compiled import ROW_BLOCK
+    assert ROW_BLOCK == 256
+    rng = np.random.default_rng(rows)
+    logits = (rng.standard_normal((rows, 3)) * 4).astype(dtype)
+    labels = rng.integers(0, 3, rows)
+    probabilities = rng.dirichlet(np.ones(3), rows)
+    z = torch.tensor(logits.astype(np.float64))
+    for target, torch_target in ((labels, torch.tensor(labels)),
+                                 (probabilities.astype(dtype), torch.tensor(probabilities))):
+        expected = F.cross_entropy(z, torch_target).item()
+        for mode in KERNEL_MODES:
+            with K.kernel_mode(mode):
+                loss, probs = K.softmax_cross_entropy(logits, target)
+            assert math.isclose(loss, expected, rel_tol=RTOL[dtype] * 10, abs_tol=RTOL[dtype] * 10)
+            assert_close(probs, F.softmax(z, dim=1).numpy().astype(dtype), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
