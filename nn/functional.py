@@ -34,7 +34,7 @@ import numpy as np
 from autograd_core import kernels, ops
 from autograd_core.kernels import checks as kernel_checks
 from autograd_core.ops import Op, data_of, select
-from autograd_core.tensor import Tensor
+from autograd_core.tensor import Tensor, constant, is_recorded, record
 from autograd_core.value import Value, as_value, softmax as value_softmax, sum_values
 from nn._loss_nodes import (PointwiseLoss, as_tensor, check_finite, check_reduction, describe_element,
                             is_sequence, reduce_values, scalar_number, zero_d)
@@ -452,9 +452,16 @@ def _cross_entropy_on_tensors(input: Any, target: Any, reduction: str, who: str)
             grad_t = logits_node.log_softmax(1) * -scale if len(inputs) > 1 and needs[1] else None
         return (grad_z,) if len(inputs) == 1 else (grad_z, grad_t)
 
-    parents = (z, target_tensor) if target_tensor is not None else (z,)
-    # The rule is tested against torch (first and second order), so from_op need not check it.
-    return Tensor.from_op(data, parents, who, vjp=vector_jacobian_product)
+    # Recorded directly, as from_op would record it without its checks of the arguments: the
+    # rule is tested against torch (first and second order), and the arguments are checked above.
+    if target_tensor is None:
+        parents: tuple[Tensor, ...] = (z,)
+        saved: tuple[np.ndarray, ...] = (logits,)
+    else:
+        parents, saved = (z, target_tensor), (logits, target_tensor.data)
+    if not is_recorded(*parents):
+        return constant(data)
+    return record(data, parents, who, vector_jacobian_product, saved)
 
 
 def _class_target(target: Any, classes: int, where: str, who: str) -> Union[int, list[float]]:
