@@ -313,14 +313,14 @@ class Tensor:
         with _LEAF_LOCKS[(id(self) >> 4) & 63]:  # leaf_lock(self), inlined: a hot path
             grad = self.grad
             if grad is None:  # the leaf's first gradient: the usual case, decided first
-                if type(gradient) is Tensor:  # a graph gradient (create_graph)
-                    self.grad = gradient
                 # A leaf's grad is what optimizers read and users edit in place, so it must be
                 # an array of its own, writable, in the leaf's dtype. The pass may share an
                 # array between nodes or send a broadcast view: those are copied. An array
                 # that nothing but the caller holds is kept as it is, as PyTorch keeps the
                 # buffer its backward made (copying a large weight's gradient cost a tenth of
                 # a training step: benchmarks/RESULTS.md).
+                if type(gradient) is Tensor:  # a graph gradient (create_graph)
+                    self.grad = gradient
                 elif (type(gradient) is np.ndarray and gradient.base is None
                         and getrefcount(gradient) <= _HELD_BY_THE_CALLER_ONLY
                         and gradient.dtype == self.data.dtype and gradient.flags.writeable):
