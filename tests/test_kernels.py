@@ -606,6 +606,9 @@ def test_every_kernel_accepts_zero_size_arrays_in_every_mode(mode, dtype, shape)
             assert_empty_like_x(K.log_softmax(x, axis))
             assert_empty_like_x(K.softmax_backward(x, x, axis))
             assert_empty_like_x(K.log_softmax_backward(x, x, axis))
+        if shape[-1] > 0:  # a linear layer from shape[-1] features to as many, bias 1
+            features = shape[-1]
+            assert_empty_like_x(K.affine(x, np.eye(features, dtype=dtype), np.ones(features, dtype)))
         # A mean over no rows has no value: refused the same way in every mode.
         with pytest.raises(ValueError, match="n, C >= 1"):
             K.softmax_cross_entropy(np.ones((0, 3), dtype), np.zeros(0, np.int64))
