@@ -328,7 +328,7 @@ class Tensor:
                 else:
                     self.grad = np.array(gradient, dtype=self.data.dtype)
             elif type(gradient) is Tensor or type(grad) is Tensor:
-                self.grad = grad + gradient  # a graph gradient: the sum is a node too, as in PyTorch
+                self.grad = grad + gradient  # a graph gradient: the sum is a node too (PyTorch's)
             else:
                 self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
 

@@ -107,12 +107,11 @@ def _linear_node(x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
     if bias is None:
         parents: tuple[Tensor, ...] = (x, weight)
         saved: tuple[np.ndarray, ...] = (x.data, weight.data)
-        out = kernels.affine_unchecked(x.data, weight.data, None)
         recorded = x.requires_grad or weight.requires_grad
     else:
         parents, saved = (x, weight, bias), (x.data, weight.data, bias.data)
-        out = kernels.affine_unchecked(x.data, weight.data, bias.data)
         recorded = x.requires_grad or weight.requires_grad or bias.requires_grad
+    out = kernels.affine_unchecked(x.data, weight.data, None if bias is None else bias.data)
     if not (recorded and GRAD_MODE.enabled):  # is_recorded(*parents), inlined
         return constant(out)
     return record(out, parents, "linear", _linear_vector_jacobian_product, saved)

@@ -92,8 +92,8 @@ def run_activation_forward(op: "ops.Op", x: np.ndarray) -> np.ndarray:
     forward, or its Numba kernel (``op.kernel``) where the size says that pays off.
 
     Written for the small arrays of small networks, where this wrapper's own Python costs as
-    much as the kernel: the kernels read flat arrays, and ``ravel()`` gives a view of a C-contiguous
-    array and a C-ordered copy of any other."""
+    much as the kernel: the kernels read flat arrays, and ``ravel()`` gives a view of a
+    C-contiguous array and a C-ordered copy of any other."""
     family = _FORWARD_FAMILY[op.kernel]
     path = route(family, x.size)
     if path == "numpy":
@@ -297,12 +297,14 @@ def affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) ->
     checks.check_float_array(op, "x", x)
     checks.check_float_array(op, "weight", weight)
     if weight.ndim != 2:
-        raise ValueError(f"{op}: weight must have shape (out_features, in_features), got {weight.shape}")
+        raise ValueError(f"{op}: weight must have shape (out_features, in_features), "
+                         f"got {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"{op}: x of shape {x.shape} does not fit weight of shape {weight.shape}: "
                          f"its last dimension must be in_features = {weight.shape[1]}")
     if x.dtype != weight.dtype:
-        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}; they must match")
+        raise TypeError(f"{op}: x has dtype {x.dtype} but weight has dtype {weight.dtype}; "
+                        "they must match")
     if bias is not None:
         checks.check_float_array(op, "bias", bias)
         if bias.shape != (weight.shape[0],):

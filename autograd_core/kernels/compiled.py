@@ -593,7 +593,7 @@ def _cross_entropy_few_classes(logits, labels, targets, use_labels, probs, first
             probs[row, j] *= inverse
         log_total = math.log(total)
         if use_labels:
-            loss += -((logits[row, labels[row]] - m) - log_total)
+            loss -= (logits[row, labels[row]] - m) - log_total
         else:
             row_loss = logits.dtype.type(0)
             for j in range(classes):
@@ -608,7 +608,8 @@ def cross_entropy_serial(logits: np.ndarray, labels: np.ndarray, targets: np.nda
     """Serial driver: fills probs, returns the mean loss (accumulated in float64)."""
     rows = logits.shape[0]
     if logits.shape[1] < FEW_CLASSES:
-        return _cross_entropy_few_classes(logits, labels, targets, use_labels, probs, 0, rows) / rows
+        total = _cross_entropy_few_classes(logits, labels, targets, use_labels, probs, 0, rows)
+        return total / rows
     loss = 0.0
     for row in range(rows):
         loss += _cross_entropy_row(logits, probs, labels, targets, row, use_labels)
@@ -623,8 +624,9 @@ def cross_entropy_parallel(logits: np.ndarray, labels: np.ndarray, targets: np.n
     loss = 0.0
     if logits.shape[1] < FEW_CLASSES:  # blocks of rows, each one call
         for block in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
+            first, last = block * ROW_BLOCK, min(rows, (block + 1) * ROW_BLOCK)
             loss += _cross_entropy_few_classes(logits, labels, targets, use_labels, probs,
-                                               block * ROW_BLOCK, min(rows, (block + 1) * ROW_BLOCK))
+                                               first, last)
         return loss / rows
     for row in prange(rows):
         loss += _cross_entropy_row(logits, probs, labels, targets, row, use_labels)
