@@ -8,6 +8,11 @@ A *node* is any object with the methods of `Node`:
     no pairs); with `create_graph` the upstream gradient and the contributions are nodes
     themselves (so a gradient can be differentiated again),
   - ``accumulate_grad(gradient)``: add a gradient into ``node.grad``,
+  - ``backward_step(upstream, pass_gradients)``: the two above in one call, as an ordinary pass
+    (no stepper, no ``create_graph``) runs them: ``accumulate_grad(upstream)``, then each
+    contribution added into the dict `pass_gradients` under its parent. `chain_rule_step`
+    does it from the other methods (``backward_step = chain_rule_step`` in a node class);
+    `Value` writes its own, since it runs for every node of a scalar network,
   - ``clear_grad()``: reset ``node.grad``.
 Nodes are told apart by identity: they are kept in sets and dicts with the default
 ``object.__hash__`` (``__hash__ = object.__hash__``), and equal data must never merge two
@@ -57,6 +62,8 @@ class Node(Protocol):
     def chain_rule(self, upstream: Any, create_graph: bool = False) -> Sequence[tuple["Node", Any]]: ...
 
     def accumulate_grad(self, gradient: Any) -> None: ...
+
+    def backward_step(self, upstream: Any, pass_gradients: dict["Node", Any]) -> None: ...
 
     def clear_grad(self) -> None: ...
 
@@ -139,6 +146,24 @@ def _walk(root: Node, leaves: list[Node] | None) -> list[Node]:
     return order
 
 
+def chain_rule_step(node: Node, upstream: Any, pass_gradients: dict[Node, Any]) -> None:
+    """A node's step in an ordinary backward pass: ``node.accumulate_grad(upstream)``, then
+    dL/d(parent) += dL/d(node) * d(node)/d(parent) into `pass_gradients` for each parent
+    that ``node.chain_rule(upstream)`` sends a contribution to. The node protocol's
+    ``backward_step`` for a class that writes no faster one of its own."""
+    node.accumulate_grad(upstream)
+    send(node.chain_rule(upstream), pass_gradients)
+
+
+def send(sent: Sequence[tuple[Node, Any]], pass_gradients: dict[Node, Any]) -> None:
+    """Add each (parent, contribution) pair of `sent` into `pass_gradients` (None: nothing)."""
+    for parent, contribution in sent:
+        if contribution is not None:
+            earlier = pass_gradients.get(parent)
+            # Never add in place: one contribution array may be shared by two parents.
+            pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+
+
 def backpropagate(
     root: Node,
     seed: Any,
@@ -186,11 +211,19 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
     wanted = set(capture) if capture is not None else ()
     captured: dict[Node, Any] = {}
     pass_gradients = {root: seed}
-    take, earlier_gradient = pass_gradients.pop, pass_gradients.get
+    take = pass_gradients.pop
     leaves: list[Node] = []
-    for node in reversed(_walk(root, leaves)):
+    order = reversed(_walk(root, leaves))
+    if accumulate and not create_graph and on_step is None and not wanted:
+        # An ordinary pass: one call a node (see `backward_step` in the module notes).
+        for node in order:
+            upstream = take(node, None)
+            if upstream is not None:  # else no path from root reaches this node with a gradient
+                node.backward_step(upstream, pass_gradients)
+        order = ()
+    for node in order:
         upstream = take(node, None)
-        if upstream is None:  # no path from root reaches this node with a gradient
+        if upstream is None:
             continue
         if wanted and node in wanted:
             captured[node] = upstream
@@ -199,17 +232,13 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
         sent = node.chain_rule(upstream, True) if create_graph else node.chain_rule(upstream)
         if on_step is not None and sent:
             on_step(node, upstream, sent)
-        for parent, contribution in sent:
-            if contribution is not None:
-                earlier = earlier_gradient(parent)
-                # Never add in place: one contribution array may be shared by two parents.
-                pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+        send(sent, pass_gradients)
     # A leaf sends nothing on, so it has its whole gradient once every other node has sent
     # theirs: it is accumulated here, without a chain_rule call that would return no pairs (a
     # third to a half of the nodes of a scalar network are leaves: parameters and numbers).
     # The loop's names let go of the last step's gradients first: a leaf keeps a gradient
     # array as its .grad only when nothing else holds it (Tensor.accumulate_grad).
-    sent = contribution = earlier = None
+    sent = None
     for leaf in leaves:
         upstream = take(leaf, None)
         if upstream is None:

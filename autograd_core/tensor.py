@@ -32,7 +32,7 @@ import numpy as np
 from autograd_core import ops
 from autograd_core.grad_mode import GRAD_MODE, enable_grad
 from autograd_core.anomaly import ANOMALY, check_tensor_forward
-from autograd_core.graph import _LEAF_LOCKS, backpropagate
+from autograd_core.graph import _LEAF_LOCKS, backpropagate, chain_rule_step
 from autograd_core.value import Value, too_large_for_float
 
 # dL/d(out) -> one dL/d(parent) per parent, each in that parent's shape, or None.
@@ -331,6 +331,8 @@ class Tensor:
                 self.grad = grad + gradient  # a graph gradient: the sum is a node too (PyTorch's)
             else:
                 self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
+
+    backward_step = chain_rule_step  # the node protocol's ordinary step: accumulate, then send
 
     def clear_grad(self) -> None:
         """Forget the gradient (``grad = None``)."""

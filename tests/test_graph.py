@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_core import Tensor, Value, backpropagate, maximum, softmax, topological_order, zero_grad
+from autograd_core.graph import chain_rule_step
 
 # -- random graphs: one recipe, built both with our Values and with torch tensors ------------------
 
@@ -241,6 +242,8 @@ class Node:
 
     def accumulate_grad(self, gradient: Any) -> None:
         self.grad = self.grad + gradient
+
+    backward_step = chain_rule_step
 
     def clear_grad(self) -> None:
         self.grad = 0.0
@@ -491,16 +494,83 @@ def test_a_pass_that_fails_midway_leaves_every_leaf_gradient_as_it_was():
     np.testing.assert_array_equal(w.grad, [3.0, 3.0])
 
 
+@given(graph_recipes())
+def test_the_ordinary_pass_and_a_stepped_pass_give_the_same_gradients(recipe):
+    """An ordinary pass runs each node's `backward_step`; a pass with a step callback runs
+    `accumulate_grad` and `chain_rule`: every node gets the same gradient from both, to the bit."""
+    plain, stepped = build_ours(*recipe), build_ours(*recipe)
+    backpropagate(plain[-1], 1.0)
+    backpropagate(stepped[-1], 1.0, on_step=lambda node, upstream, sent: None)
+    assert [node.grad for node in plain] == [node.grad for node in stepped]
+
+
+def test_the_ordinary_pass_and_a_stepped_pass_agree_on_tensors_with_broadcasting():
+    def gradients(stepped: bool) -> list[np.ndarray]:
+        x = Tensor([[1.0], [-2.0], [0.5]], requires_grad=True)  # (3, 1)
+        y = Tensor([[0.3, -1.2, 2.0, 0.7]], requires_grad=True)  # (1, 4)
+        product = x * y  # (3, 4): both operands broadcast
+        root = (product.tanh() * product + x).sum()  # `product` and `x` used twice
+        backpropagate(root, np.array(1.0), on_step=(lambda *step: None) if stepped else None)
+        return [x.grad, y.grad, product.grad]
+
+    for plain, stepped in zip(gradients(False), gradients(True)):
+        np.testing.assert_array_equal(plain, stepped)
+    # and against torch
+    x = torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[0.3, -1.2, 2.0, 0.7]], dtype=torch.float64, requires_grad=True)
+    product = x * y
+    (product.tanh() * product + x).sum().backward()
+    x_grad, y_grad, _ = gradients(False)
+    np.testing.assert_allclose(x_grad, x.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y_grad, y.grad.numpy(), rtol=1e-12)
+
+
+def test_value_backward_step_accumulates_and_adds_each_contribution_into_the_pass():
+    a, b = Value(2.0), Value(-3.0)
+    product = a * b  # d/da = b = -3, d/db = a = 2
+    product.grad = 0.5  # from an earlier pass: backward_step adds to it
+    pass_gradients = {a: 10.0}  # a already has a contribution from another child
+    product.backward_step(4.0, pass_gradients)
+    assert product.grad == 4.5
+    assert len(pass_gradients) == 2
+    assert pass_gradients[a] == 10.0 + 4.0 * -3.0 and pass_gradients[b] == 4.0 * 2.0
+    squashed = a.tanh()  # one parent: d/da = 1 - tanh(a)^2
+    pass_gradients = {}
+    squashed.backward_step(2.0, pass_gradients)
+    assert squashed.grad == 2.0
+    assert pass_gradients[a] == pytest.approx(2.0 * (1 - math.tanh(2.0) ** 2), rel=1e-15)
+
+
+def test_value_backward_step_of_a_leaf_or_a_gradient_node_takes_the_general_step():
+    leaf = Value(3.0)
+    pass_gradients: dict = {}
+    leaf.backward_step(1.5, pass_gradients)  # a leaf that is the root of its pass
+    assert leaf.grad == 1.5 and pass_gradients == {}
+    a = Value(2.0)
+    doubled = a * 2.0
+    upstream = Value(0.25)  # a gradient that is a node (what create_graph passes)
+    doubled.backward_step(upstream, pass_gradients)
+    assert doubled.grad is upstream  # it replaces the float 0, as accumulate_grad does
+    contribution = pass_gradients[a]
+    assert isinstance(contribution, Value) and contribution.data == 0.5
+
+
 def test_the_driver_never_asks_a_leaf_for_its_chain_rule(monkeypatch):
     """A leaf has no parents to send to: the driver accumulates its gradient without calling
-    chain_rule (what makes leaves cheap), and still gives each leaf its whole gradient."""
+    chain_rule or backward_step (what makes leaves cheap), and still gives each leaf its whole
+    gradient."""
     calls = []
-    original = Value.chain_rule
+    original_chain_rule, original_step = Value.chain_rule, Value.backward_step
 
     def spy(self, upstream, create_graph=False):
         calls.append(self.label)
-        return original(self, upstream, create_graph)
+        return original_chain_rule(self, upstream, create_graph)
+
+    def step_spy(self, upstream, pass_gradients):
+        calls.append(self.label)
+        return original_step(self, upstream, pass_gradients)
     monkeypatch.setattr(Value, "chain_rule", spy)
+    monkeypatch.setattr(Value, "backward_step", step_spy)
     a, b = Value(2.0, "a"), Value(-3.0, "b")
     product = a * b
     product.label = "product"
