@@ -152,10 +152,7 @@ def chain_rule_step(node: Node, upstream: Any, pass_gradients: dict[Node, Any]) 
     that ``node.chain_rule(upstream)`` sends a contribution to. The node protocol's
     ``backward_step`` for a class that writes no faster one of its own."""
     node.accumulate_grad(upstream)
-    for parent, contribution in node.chain_rule(upstream):  # `send`, inlined: a step per node
-        if contribution is not None:
-            earlier = pass_gradients.get(parent)
-            pass_gradients[parent] = contribution if earlier is None else earlier + contribution
+    send(node.chain_rule(upstream), pass_gradients)
 
 
 def send(sent: Sequence[tuple[Node, Any]], pass_gradients: dict[Node, Any]) -> None:

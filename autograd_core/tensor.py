@@ -332,7 +332,21 @@ class Tensor:
             else:
                 self.grad = (grad + gradient).astype(self.data.dtype, copy=False)
 
-    backward_step = chain_rule_step  # the node protocol's ordinary step: accumulate, then send
+    def backward_step(self, upstream: Any, pass_gradients: dict["Tensor", Any]) -> None:
+        """This node's step in an ordinary backward pass (`graph.backpropagate`):
+        `accumulate_grad`, then for each parent dL/d(parent_i) += its `chain_rule`
+        contribution in `pass_gradients` (`graph.chain_rule_step` with both inlined for a node
+        with parents: a small network's step is Python overhead, benchmarks/RESULTS.md)."""
+        if self._vjp is None:  # a leaf as the root of its pass
+            chain_rule_step(self, upstream, pass_gradients)
+            return
+        grad = self.grad
+        self.grad = upstream if grad is None else grad + upstream
+        for parent, contribution in self.chain_rule(upstream):
+            if contribution is not None:
+                earlier = pass_gradients.get(parent)
+                # Never add in place: one contribution array may be shared by two parents.
+                pass_gradients[parent] = contribution if earlier is None else earlier + contribution
 
     def clear_grad(self) -> None:
         """Forget the gradient (``grad = None``)."""

@@ -515,6 +515,9 @@ def test_the_ordinary_pass_and_a_stepped_pass_agree_on_tensors_with_broadcasting
 
     for plain, stepped in zip(gradients(False), gradients(True)):
         np.testing.assert_array_equal(plain, stepped)
+    leaf = Tensor([1.0, 2.0], requires_grad=True)  # a leaf as the root takes the general step
+    backpropagate(leaf, np.array([0.5, -1.0]))
+    np.testing.assert_array_equal(leaf.grad, [0.5, -1.0])
     # and against torch
     x = torch.tensor([[1.0], [-2.0], [0.5]], dtype=torch.float64, requires_grad=True)
     y = torch.tensor([[0.3, -1.2, 2.0, 0.7]], dtype=torch.float64, requires_grad=True)
