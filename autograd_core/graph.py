@@ -152,10 +152,10 @@ def chain_rule_step(node: Node, upstream: Any, pass_gradients: dict[Node, Any]) 
     that ``node.chain_rule(upstream)`` sends a contribution to. The node protocol's
     ``backward_step`` for a class that writes no faster one of its own."""
     node.accumulate_grad(upstream)
-    send(node.chain_rule(upstream), pass_gradients)
+    add_contributions(node.chain_rule(upstream), pass_gradients)
 
 
-def send(sent: Sequence[tuple[Node, Any]], pass_gradients: dict[Node, Any]) -> None:
+def add_contributions(sent: Sequence[tuple[Node, Any]], pass_gradients: dict[Node, Any]) -> None:
     """Add each (parent, contribution) pair of `sent` into `pass_gradients` (None: nothing)."""
     for parent, contribution in sent:
         if contribution is not None:
@@ -186,6 +186,10 @@ def backpropagate(
     intermediate node's accumulated ``.grad`` from an earlier pass is never propagated
     again (micrograd propagates it and double-counts).
 
+    An ordinary pass (accumulating, without `on_step`, `capture` or `create_graph`) makes one
+    ``node.backward_step(upstream, pass_gradients)`` call a node; any other pass asks each node
+    for its ``chain_rule`` pairs (the ones `on_step` is shown) and adds them itself.
+
     With ``accumulate=False`` no ``.grad`` is touched: the stepper uses that to record the
     same steps without changing the graph. ``on_step(node, upstream, sent)``, with `sent` the
     (parent, contribution) pairs of ``node.chain_rule(upstream)``, is called for every node
@@ -214,25 +218,26 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
     take = pass_gradients.pop
     leaves: list[Node] = []
     order = reversed(_walk(root, leaves))
+    sent: Sequence[tuple[Node, Any]] = ()
     if accumulate and not create_graph and on_step is None and not wanted:
-        # An ordinary pass: one call a node (see `backward_step` in the module notes).
+        # An ordinary pass: one call a node (`backward_step`, in the module notes).
         for node in order:
             upstream = take(node, None)
             if upstream is not None:  # else no path from root reaches this node with a gradient
                 node.backward_step(upstream, pass_gradients)
-        order = ()
-    for node in order:
-        upstream = take(node, None)
-        if upstream is None:
-            continue
-        if wanted and node in wanted:
-            captured[node] = upstream
-        if accumulate:
-            node.accumulate_grad(upstream)
-        sent = node.chain_rule(upstream, True) if create_graph else node.chain_rule(upstream)
-        if on_step is not None and sent:
-            on_step(node, upstream, sent)
-        send(sent, pass_gradients)
+    else:
+        for node in order:
+            upstream = take(node, None)
+            if upstream is None:
+                continue
+            if wanted and node in wanted:
+                captured[node] = upstream
+            if accumulate:
+                node.accumulate_grad(upstream)
+            sent = node.chain_rule(upstream, True) if create_graph else node.chain_rule(upstream)
+            if on_step is not None and sent:
+                on_step(node, upstream, sent)
+            add_contributions(sent, pass_gradients)
     # A leaf sends nothing on, so it has its whole gradient once every other node has sent
     # theirs: it is accumulated here, without a chain_rule call that would return no pairs (a
     # third to a half of the nodes of a scalar network are leaves: parameters and numbers).
