@@ -431,6 +431,9 @@ class Constant(Value):
 
     __slots__ = ()
     is_constant = True
+    # A number never has parents: a class attribute, read without `Value.parents`' call (the
+    # graph walk asks every node; half the nodes of `y * 0.999 + 0.001` are numbers).
+    parents: tuple[()] = ()
 
     def accumulate_grad(self, gradient: Any) -> None:
         """Add `gradient` into ``self.grad``, without `Value`'s leaf lock: a Constant is made
