@@ -12,7 +12,7 @@ A *node* is any object with the methods of `Node`:
     (no stepper, no ``create_graph``) runs them: ``accumulate_grad(upstream)``, then each
     contribution added into the dict `pass_gradients` under its parent. `chain_rule_step`
     does it from the other methods (``backward_step = chain_rule_step`` in a node class);
-    `Value` writes its own, since it runs for every node of a scalar network,
+    `Value` and `Tensor` write their own, as it runs for every node of every training step,
   - ``clear_grad()``: reset ``node.grad``.
 Nodes are told apart by identity: they are kept in sets and dicts with the default
 ``object.__hash__`` (``__hash__ = object.__hash__``), and equal data must never merge two

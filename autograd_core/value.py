@@ -173,7 +173,7 @@ class Value:
 
         `accumulate_grad` and `chain_rule` written out in one method without the pairs: it
         runs for every node of a scalar network, where the pairs and the second call were a
-        quarter of backward's time (benchmarks/RESULTS.md)."""
+        fifth of backward's time (benchmarks/RESULTS.md)."""
         first = self._first_parent
         if first is None or type(upstream) is not float:  # a leaf as the root, or a gradient node
             chain_rule_step(self, upstream, pass_gradients)
