@@ -218,7 +218,6 @@ def _apply_chain_rule(root: Node, seed: Any, accumulate: bool, create_graph: boo
     take = pass_gradients.pop
     leaves: list[Node] = []
     order = reversed(_walk(root, leaves))
-    sent: Sequence[tuple[Node, Any]] = ()
     if accumulate and not create_graph and on_step is None and not wanted:
         # An ordinary pass: one call a node (`backward_step`, in the module notes).
         for node in order:

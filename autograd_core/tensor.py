@@ -337,7 +337,7 @@ class Tensor:
         `accumulate_grad`, then for each parent dL/d(parent_i) += its `chain_rule`
         contribution in `pass_gradients` (`graph.chain_rule_step` with both inlined for a node
         with parents: a small network's step is Python overhead, benchmarks/RESULTS.md)."""
-        if self._vjp is None:  # a leaf as the root of its pass
+        if not self.parents:  # a leaf as the root of its pass (the test accumulate_grad makes)
             chain_rule_step(self, upstream, pass_gradients)
             return
         grad = self.grad
